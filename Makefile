@@ -1,0 +1,68 @@
+# trust-assistant: `make run` sets everything up and starts the assistant; `make test` runs
+# the whole suite. Both install what is missing: Debian packages (apt-get, with sudo when not
+# root), a virtual environment in .venv, and the package itself.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Speech out (espeak-ng), the microphone (PortAudio, ALSA->PulseAudio bridge).
+APT_RUN := espeak-ng libespeak-ng1 libportaudio2 libasound2-plugins
+# The virtual microphone (PulseAudio null sink), real recordings, audio tools.
+APT_TEST := pulseaudio pulseaudio-utils pocketsphinx-testdata sox
+
+.PHONY: run test bench check lint typecheck pytest setup setup-test clean
+
+define apt_install
+	@if command -v dpkg >/dev/null 2>&1; then \
+	  missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	  if [ -n "$$missing" ]; then \
+	    echo "Installing Debian packages:" $$missing; \
+	    $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	  fi; \
+	else \
+	  echo "No dpkg here: install espeak-ng and PortAudio with your package manager."; \
+	fi
+endef
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(call apt_install,$(APT_RUN))
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(call apt_install,$(APT_RUN) $(APT_TEST))
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+setup: $(VENV)/.installed
+setup-test: $(VENV)/.installed-test
+
+run: setup
+	$(BIN)/trust-assistant listen
+
+lint: setup-test
+	$(BIN)/ruff check assistant tests bench
+
+typecheck: setup-test
+	$(BIN)/mypy
+
+pytest: setup-test
+	$(BIN)/pytest
+
+test: setup-test
+	$(BIN)/ruff check assistant tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest
+
+bench: setup-test
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

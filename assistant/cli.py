@@ -1,0 +1,201 @@
+"""The ``trust-assistant`` command line (also ``python -m assistant``).
+
+Every command exits 0 on success and 2 on bad usage or bad input, with a one-line error on
+stderr. Heavy engines are imported only by the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from . import __version__
+from .config import Settings, load_settings
+from .errors import AssistantError, UsageError
+
+PROG = "trust-assistant"
+log = logging.getLogger("assistant")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
+    """Flags every command accepts, before or after the command name."""
+    default: Any = argparse.SUPPRESS if suppress else None
+    group = parser.add_argument_group("common options")
+    group.add_argument("--intents", metavar="DIR", action="append", type=Path,
+                       default=argparse.SUPPRESS if suppress else [],
+                       help="an intent directory that adds to or overrides the shipped pack "
+                            "(repeatable)")
+    group.add_argument("--no-default-intents", action="store_true",
+                       default=argparse.SUPPRESS if suppress else False,
+                       help="use only the --intents packs")
+    group.add_argument("--engine", choices=["auto", "pocketsphinx", "vosk"], default=default,
+                       help="speech recogniser (default: auto)")
+    group.add_argument("--model", metavar="PATH", default=default,
+                       help="recogniser model directory or installed model name")
+    group.add_argument("--json", action="store_true",
+                       default=argparse.SUPPRESS if suppress else False,
+                       help="print one JSON object per result")
+    group.add_argument("--config", metavar="FILE", type=Path, default=default,
+                       help="configuration file (default: the user's config.yaml)")
+    group.add_argument("--device", metavar="DEVICE", default=default,
+                       help="microphone: index or part of its name (see 'devices')")
+    group.add_argument("-v", "--verbose", action="count",
+                       default=argparse.SUPPRESS if suppress else 0,
+                       help="log what happens (repeat for more)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="An offline voice coach for rebuilding trust in a close relationship. "
+                    "Nothing you say leaves this machine.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    _common(parser, suppress=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def command(name: str, help_text: str, func: Callable[..., int]) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        _common(sub, suppress=True)
+        sub.set_defaults(func=func)
+        return sub
+
+    from . import commands as cmd
+
+    listen = command("listen", "hands-free conversation on the microphone", cmd.listen)
+    listen.add_argument("--push-to-talk", action="store_true",
+                        help="press Enter to start each turn instead of saying the wake phrase")
+    listen.add_argument("--no-wake", action="store_true",
+                        help="conversation mode: every utterance is a request")
+    listen.add_argument("--wake-phrase", metavar="PHRASE", help="wake phrase (default: hey coach)")
+    listen.add_argument("--turns", type=_positive_int, metavar="N", help="exit after N turns")
+    listen.add_argument("--timeout", type=_positive_float, metavar="S",
+                        help="exit after S seconds")
+    listen.add_argument("--no-speech", action="store_true", help="print replies, do not speak")
+    listen.add_argument("--typed", action="store_true",
+                        help="typed conversation with spoken replies (no microphone)")
+
+    ask = command("ask", "one turn from text, WAV files or stdin; with no text, a typed "
+                  "conversation", cmd.ask)
+    ask.add_argument("text", nargs="*", help="what you would say; '-' reads one utterance per "
+                     "line from stdin")
+    ask.add_argument("--wav", nargs="+", type=Path, metavar="FILE", help="recognise WAV files")
+    ask.add_argument("--speak", action="store_true", help="also speak the replies")
+
+    transcribe = command("transcribe", "speech to text only", cmd.transcribe)
+    transcribe.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    transcribe.add_argument("--open", action="store_true",
+                            help="free-form speech: do not bias towards the intent phrases")
+
+    say = command("say", "speak text, or write the speech to a WAV file", cmd.say)
+    say.add_argument("text", nargs="*")
+    say.add_argument("--out", type=Path, metavar="FILE.wav", help="write a WAV file instead")
+    say.add_argument("--voice", help="voice id or name")
+    say.add_argument("--rate", type=_positive_int, help="words per minute")
+    say.add_argument("--list-voices", action="store_true", help="list the voices and exit")
+
+    reflect = command("reflect", "one reflection session now", cmd.reflect)
+    reflect.add_argument("--answer", metavar="TEXT", help="your answer, instead of speaking it")
+    reflect.add_argument("--answer-wav", metavar="FILE", type=Path,
+                         help="your spoken answer in a WAV file")
+    reflect.add_argument("--no-speech", action="store_true", help="print, do not speak")
+
+    intents = command("intents", "check or list the loaded intent pack", cmd.intents)
+    intents.add_argument("action", choices=["check", "list"])
+
+    models = command("models", "manage Vosk speech models", cmd.models)
+    models.add_argument("action", choices=["list", "install", "remove"])
+    models.add_argument("name", nargs="?", help="catalogue NAME, URL, .zip or directory")
+    models.add_argument("--sha256", help="expected checksum when installing from a URL or zip")
+
+    command("devices", "list audio input and output devices", cmd.devices)
+
+    journal = command("journal", "the private journal of reflection answers (opt-in)",
+                      cmd.journal)
+    journal.add_argument("action", choices=["list", "export", "delete", "enable", "disable",
+                                            "status"])
+    journal.add_argument("entry", nargs="?", help="entry ID (for delete)")
+    journal.add_argument("--all", action="store_true", help="delete every entry")
+    journal.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    journal.add_argument("--format", choices=["markdown", "json"], default="markdown")
+    journal.add_argument("--out", type=Path, metavar="FILE", help="export to a file")
+
+    service = command("service", "start the assistant with your session (systemd user unit)",
+                      cmd.service)
+    service.add_argument("action", choices=["install", "uninstall", "status"])
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must be more than 0")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"'{text}' must be more than 0")
+    return value
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.config)
+    stt = settings.stt
+    if args.engine:
+        stt = stt.__class__(**{**stt.__dict__, "engine": args.engine})
+    if args.model:
+        stt = stt.__class__(**{**stt.__dict__, "model": args.model})
+    audio = settings.audio
+    if args.device is not None:
+        audio = audio.__class__(**{**audio.__dict__, "input_device": args.device})
+    return settings.replace(
+        intents_dirs=(*settings.intents_dirs, *args.intents),
+        default_intents=settings.default_intents and not args.no_default_intents,
+        stt=stt, audio=audio,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING - 10 * min(args.verbose, 2),
+        format=f"{PROG}: %(levelname)s: %(message)s",
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        settings = settings_from_args(args)
+        result: int = args.func(args, settings)
+        return result
+    except AssistantError as exc:
+        print(f"{PROG}: error: {exc.format_message()}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+__all__ = ["UsageError", "build_parser", "main"]

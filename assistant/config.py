@@ -1,0 +1,186 @@
+"""Settings: one frozen dataclass per pipeline stage, read from the user's config file.
+
+The config file is YAML (``~/.config/trust-assistant/config.yaml`` on Linux, or ``--config
+FILE``); every key is optional. Command-line flags override the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .yamlsource import YamlError, load
+
+APP_NAME = "trust-assistant"
+
+
+@dataclass(frozen=True)
+class MatcherSettings:
+    threshold: float = 0.38
+    """Lowest confidence (0..1) at which an utterance is given an intent."""
+    margin: float = 0.04
+    """Two topics closer than this (0..1) make the assistant ask which one was meant."""
+    keyword_boost: float = 0.05
+    """Confidence added (0..1) when the utterance contains one of the intent's keywords."""
+    safety_threshold: float = 0.88
+    """Similarity (0..1) of any part of the utterance to a safety example that triggers safety."""
+
+
+@dataclass(frozen=True)
+class SttSettings:
+    engine: str = "auto"
+    """Recogniser: auto (Vosk if a Vosk model is installed, else PocketSphinx), pocketsphinx,
+    vosk."""
+    model: str | None = None
+    """Model directory or installed model name; None picks the default for the engine."""
+    bias: bool = True
+    """Bias the recogniser towards the intent pack's phrases (keeps an open-vocabulary path)."""
+    sample_rate: int = 16000
+    """Sample rate the recognisers are fed (hertz)."""
+
+
+@dataclass(frozen=True)
+class TtsSettings:
+    enabled: bool = True
+    """Speak replies; when False (or when speech fails) replies are printed only."""
+    voice: str | None = None
+    """Voice id or name (``trust-assistant say --list-voices``); None = the engine's default."""
+    rate: int = 165
+    """Speaking rate (words per minute)."""
+    volume: float = 1.0
+    """Volume (0..1)."""
+    rate_step: int = 25
+    """How much "slower" / "faster" change the rate (words per minute)."""
+
+
+@dataclass(frozen=True)
+class AudioSettings:
+    input_device: str | None = None
+    """Microphone: index or part of its name; None = the system default."""
+    output_device: str | None = None
+    """Speaker: index or part of its name; None = the system default."""
+    block_ms: int = 100
+    """Length of one block of microphone audio (milliseconds)."""
+
+
+@dataclass(frozen=True)
+class ListenSettings:
+    wake_phrase: str = "hey coach"
+    """Phrase that starts a turn in hands-free mode."""
+    follow_up_s: float = 6.0
+    """After a reply, how long a follow-up is heard without the wake phrase (seconds)."""
+    end_silence_s: float = 0.8
+    """Silence that ends a request (seconds)."""
+    max_utterance_s: float = 15.0
+    """Longest single request (seconds)."""
+    answer_silence_s: float = 2.5
+    """Silence that ends a spoken reflection answer (seconds): answers may pause."""
+    nudge_after_s: float = 20.0
+    """Silence before a gentle nudge while waiting for a reflection answer (seconds)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    language: str = "en"
+    intents_dirs: tuple[Path, ...] = ()
+    default_intents: bool = True
+    matcher: MatcherSettings = field(default_factory=MatcherSettings)
+    stt: SttSettings = field(default_factory=SttSettings)
+    tts: TtsSettings = field(default_factory=TtsSettings)
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    listen: ListenSettings = field(default_factory=ListenSettings)
+    config_file: Path | None = None
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+def config_dir() -> Path:
+    from platformdirs import user_config_path
+
+    return Path(os.environ.get("TRUST_ASSISTANT_CONFIG_DIR") or user_config_path(APP_NAME))
+
+
+def data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return Path(os.environ.get("TRUST_ASSISTANT_DATA_DIR") or user_data_path(APP_NAME))
+
+
+def private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) readable by the user only (mode 0700)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path.chmod(0o700)
+    return path
+
+
+_SECTIONS = {
+    "matcher": MatcherSettings, "stt": SttSettings, "tts": TtsSettings,
+    "audio": AudioSettings, "listen": ListenSettings,
+}
+_STATE_KEYS = {"reflection", "journal"}
+"""Sections the assistant itself keeps in the config file (schedule, journal opt-in)."""
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Settings from ``path`` (or the default config file when it exists)."""
+    explicit = path is not None
+    path = path or config_dir() / "config.yaml"
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"config file {path} does not exist")
+        return Settings()
+    try:
+        data = load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    except YamlError as exc:
+        raise ConfigError(f"{path}:{exc.line}: {exc.message}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config file must be a mapping of settings")
+    return settings_from_dict(data, path)
+
+
+def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settings:
+    where = f"{path}: " if path else ""
+    kwargs: dict[str, Any] = {"config_file": path}
+    for key, value in data.items():
+        if key in _SECTIONS:
+            kwargs[key] = _section(_SECTIONS[key], value, f"{where}{key}")
+        elif key == "language":
+            kwargs["language"] = str(value)
+        elif key == "intents_dirs":
+            if not isinstance(value, list):
+                raise ConfigError(f"{where}intents_dirs must be a list of directories")
+            kwargs["intents_dirs"] = tuple(Path(str(v)).expanduser() for v in value)
+        elif key in ("engine", "model"):
+            kwargs.setdefault("stt", SttSettings())
+            kwargs["stt"] = dataclasses.replace(kwargs["stt"], **{key: value})
+        elif key not in _STATE_KEYS:
+            known = ", ".join(sorted([*_SECTIONS, "language", "intents_dirs", "engine", "model"]))
+            raise ConfigError(f"{where}unknown setting '{key}' (known: {known})")
+    return Settings(**kwargs)
+
+
+def _section(cls: type[Any], value: Any, where: str) -> Any:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where} must be a mapping of settings")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    converted: dict[str, Any] = {}
+    for key, raw in value.items():
+        if key not in fields:
+            raise ConfigError(f"{where}: unknown setting '{key}' (known: {', '.join(fields)})")
+        default = getattr(cls(), key)
+        if isinstance(default, bool) and not isinstance(raw, bool):
+            raise ConfigError(f"{where}.{key}: expected true or false, got {raw!r}")
+        try:
+            converted[key] = raw if raw is None or default is None else type(default)(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"{where}.{key}: expected {type(default).__name__}, got {raw!r}"
+            ) from None
+    return cls(**converted)

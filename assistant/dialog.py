@@ -1,0 +1,384 @@
+"""The dialog manager: what to say next, given what was said and what came before.
+
+Pure logic, independent of audio: the typed conversation, ``ask`` and the voice loop all call
+:meth:`Dialog.handle` with the text of one turn and get a :class:`Turn` back. Side effects the
+dialog cannot do itself (speech rate, ending the session, the journal and the reminder
+schedule) are returned as actions or go through the small :class:`Services` protocol.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from .intents import Intent, IntentPack, render_reply
+from .matcher import Match, Matcher
+from .prompts import Prompt, PromptDeck
+
+CONVERSATION = frozenset({
+    "help", "repeat", "tell_me_more", "stop", "goodbye", "thanks", "slower", "faster",
+    "greeting", "yes", "no", "privacy",
+})
+"""Intents about the conversation itself rather than a topic."""
+
+REFLECTION = "reflection"
+"""Dialog context while the person answers a reflective prompt."""
+
+
+class Action:
+    END = "end"
+    """The person said goodbye: end the session."""
+    STOP = "stop"
+    """Stop speaking now."""
+    SLOWER = "slower"
+    FASTER = "faster"
+    AWAIT_ANSWER = "await_answer"
+    """A reflective prompt was asked: the next speech is a free-form answer."""
+    CLARIFY = "clarify"
+    """A clarifying question was asked."""
+    SAFETY = "safety"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange: what was heard or typed, what it meant, and the reply."""
+
+    text: str
+    intent: str | None
+    confidence: float
+    slots: dict[str, str]
+    reply: str
+    actions: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text, "intent": self.intent, "confidence": self.confidence,
+            "slots": self.slots, "reply": self.reply,
+        }
+
+
+class Services(Protocol):
+    """What the dialog asks of the rest of the assistant (reminders and the journal)."""
+
+    def schedule(self, slots: dict[str, str]) -> str | None:
+        """Set, move, cancel or report the reflection reminder; the reply, or None."""
+
+    def journal_set(self, enabled: bool) -> str | None:
+        """Turn the journal on or off; the reply, or None."""
+
+    def journal_save(self, prompt: str, answer: str) -> bool:
+        """Keep an answer when the journal is on; True if it was kept."""
+
+    def journal_last(self) -> str | None:
+        """A spoken summary of the last journal entry, or None."""
+
+
+class NoServices:
+    """Services for a dialog without reminders or journal (replies come from the pack)."""
+
+    def schedule(self, slots: dict[str, str]) -> str | None:
+        return None
+
+    def journal_set(self, enabled: bool) -> str | None:
+        return None
+
+    def journal_save(self, prompt: str, answer: str) -> bool:
+        return False
+
+    def journal_last(self) -> str | None:
+        return None
+
+
+@dataclass
+class _State:
+    topic: Intent | None = None
+    reply_index: int = 0
+    last_reply: str | None = None
+    recent_topics: list[str] = field(default_factory=list)
+    clarify: tuple[str, str] | None = None
+    offer_prompt_for: str | None = None
+    prompt: Prompt | None = None
+
+
+class Dialog:
+    """One conversation with one person; keep it for the whole session."""
+
+    def __init__(
+        self,
+        matcher: Matcher,
+        services: Services | None = None,
+        deck: PromptDeck | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.matcher = matcher
+        self.pack: IntentPack = matcher.pack
+        self.services: Services = services or NoServices()
+        self.rng = rng or random.Random()
+        self.deck = deck or PromptDeck(self.pack, rng=self.rng)
+        self.state = _State()
+
+    # ---------------------------------------------------------------------------- entry points
+
+    def handle(self, text: str) -> Turn:
+        """React to one utterance (typed, or recognised from speech)."""
+        text = " ".join(text.split())
+        if self.state.prompt is not None:
+            return self._answer(text)
+        if self.state.clarify is not None:
+            turn = self._resolve_clarification(text)
+            if turn is not None:
+                return turn
+        if self.state.offer_prompt_for is not None:
+            turn = self._resolve_offer(text)
+            if turn is not None:
+                return turn
+        return self._dispatch(self.matcher.match(text), text)
+
+    def start_reflection(self, intro: str | None = None) -> Turn:
+        """Offer a reflective prompt now (on request or at the scheduled time)."""
+        return self._ask_prompt(None, "", 1.0, intro)
+
+    @property
+    def awaiting_answer(self) -> bool:
+        return self.state.prompt is not None
+
+    # ------------------------------------------------------------------------------ dispatch
+
+    def _dispatch(self, match: Match, text: str) -> Turn:
+        self.state.clarify = None
+        self.state.offer_prompt_for = None
+        if match.intent is None:
+            return self._say(text, None, match.confidence, {}, self._fallback())
+        intent = self.pack.intents[match.intent]
+        if intent.safety:
+            return self._say(text, intent.name, match.confidence, {}, intent.replies[0],
+                             (Action.SAFETY,))
+        if match.ambiguous and self._clarifiable(match):
+            return self._clarify(match, text)
+        handler = _HANDLERS.get(intent.name)
+        if handler is not None:
+            return handler(self, intent, match, text)
+        if intent.prompts or intent.name not in CONVERSATION:
+            return self._topic(intent, match, text)
+        return self._say(text, intent.name, match.confidence, match.slots,
+                         render_reply(intent.replies[0], match.slots))
+
+    def _topic(self, intent: Intent, match: Match, text: str) -> Turn:
+        self.state.topic = intent
+        self.state.reply_index = 0
+        if intent.prompts:
+            self.state.recent_topics = [*self.state.recent_topics[-4:], intent.name]
+        reply = render_reply(intent.replies[0], match.slots)
+        return self._say(text, intent.name, match.confidence, match.slots, reply)
+
+    def _say(
+        self, text: str, intent: str | None, confidence: float, slots: dict[str, str],
+        reply: str, actions: tuple[str, ...] = (), remember: bool = True,
+    ) -> Turn:
+        if remember and reply:
+            self.state.last_reply = reply
+        return Turn(text, intent, confidence, dict(slots), reply, actions)
+
+    def _fallback(self) -> str:
+        topics = [i.topic for i in self.pack.visible(None) if i.prompts] or [
+            i.topic for i in self.pack.visible(None)
+            if i.name not in CONVERSATION and not i.safety
+        ]
+        picked = self.rng.sample(topics, min(3, len(topics)))
+        if not picked:
+            return "Sorry, I can't help with that."
+        listed = picked[0] if len(picked) == 1 else ", ".join(picked[:-1]) + " or " + picked[-1]
+        help_hint = " Say help to hear more." if "help" in self.pack.intents else ""
+        return f"Sorry, I can't help with that. I can talk about {listed}.{help_hint}"
+
+    # --------------------------------------------------------------------------- clarifying
+
+    def _clarifiable(self, match: Match) -> bool:
+        names = [name for name, _ in match.alternatives[:2]]
+        return len(names) == 2 and all(
+            n in self.pack.intents and n not in CONVERSATION and not self.pack.intents[n].safety
+            and not self.pack.intents[n].slot_lists()
+            for n in names
+        )
+
+    def _clarify(self, match: Match, text: str) -> Turn:
+        first, second = (self.pack.intents[n] for n, _ in match.alternatives[:2])
+        self.state.clarify = (first.name, second.name)
+        reply = f"Do you mean {first.topic}, or {second.topic}?"
+        return self._say(text, match.intent, match.confidence, {}, reply, (Action.CLARIFY,))
+
+    def _resolve_clarification(self, text: str) -> Turn | None:
+        if self.state.clarify is None:
+            return None
+        first, second = self.state.clarify
+        words = set(text.lower().split())
+        chosen: str | None = None
+        if words & {"first", "former", "1st", "one"} and not words & {"second", "latter"}:
+            chosen = first
+        elif words & {"second", "latter", "2nd", "other", "last"}:
+            chosen = second
+        else:
+            match = self.matcher.match(text, only=(first, second))
+            floor = self.matcher.settings.threshold - 0.15
+            if match.intent is not None or match.confidence >= floor:
+                chosen = match.intent or (match.alternatives[0][0] if match.alternatives else None)
+        self.state.clarify = None
+        if chosen is None:
+            return None
+        intent = self.pack.intents[chosen]
+        return self._topic(intent, Match(text, chosen, 1.0), text)
+
+    # ------------------------------------------------------------------------------ prompts
+
+    def _resolve_offer(self, text: str) -> Turn | None:
+        topic = self.state.offer_prompt_for
+        match = self.matcher.match(text)
+        if match.intent == "yes":
+            return self._ask_prompt(topic, text, match.confidence)
+        if match.intent == "no":
+            self.state.offer_prompt_for = None
+            return self._say(text, "no", match.confidence, {}, self._reply_of("no"))
+        return None
+
+    def _ask_prompt(
+        self, topic: str | None, text: str, confidence: float, intro: str | None = None
+    ) -> Turn:
+        self.state.offer_prompt_for = None
+        recent = [*self.state.recent_topics, topic] if topic else self.state.recent_topics
+        prompt = self.deck.draw(recent, avoid=self.state.prompt.text if self.state.prompt else None)
+        if prompt is None:
+            return self._say(text, "reflection_prompt", confidence, {},
+                             "I have no reflective questions in this pack yet.")
+        self.state.prompt = prompt
+        lead = intro if intro is not None else "Here is something to reflect on."
+        reply = f"{lead} {prompt.text}".strip()
+        return self._say(text, "reflection_prompt", confidence, {}, reply,
+                         (Action.AWAIT_ANSWER,))
+
+    def _answer(self, text: str) -> Turn:
+        """The person is answering a reflective prompt."""
+        prompt = self.state.prompt
+        if prompt is None:
+            return self.handle(text)
+        allowed = [i.name for i in self.pack.intents.values() if i.context == REFLECTION]
+        command = self.matcher.match(text, context=REFLECTION, only=allowed)
+        safety = self.matcher.match(text)
+        if safety.intent and self.pack.intents[safety.intent].safety:
+            self.state.prompt = None
+            return self._dispatch(safety, text)
+        short = len(text.split()) <= 6
+        if command.intent is not None and short and command.confidence >= 0.8:
+            return self._session_command(command, text)
+        if not text:
+            return self._say(text, None, 0.0, {}, "Take your time. I'm listening.",
+                             (Action.AWAIT_ANSWER,), remember=False)
+        self.state.prompt = None
+        kept = self.services.journal_save(prompt.text, text)
+        reply = self._reply_of("answer_done", "Thank you for sharing that.")
+        if kept:
+            reply += " I've kept your answer in your journal."
+        return self._say(text, None, 1.0, {}, reply)
+
+    def _session_command(self, command: Match, text: str) -> Turn:
+        name = command.intent or "answer_done"
+        if name == "another_prompt":
+            return self._ask_prompt(None, text, command.confidence, "Here is another one.")
+        self.state.prompt = None
+        return self._say(text, name, command.confidence, {}, self._reply_of(name))
+
+    def _reply_of(self, name: str, default: str = "Okay.") -> str:
+        intent = self.pack.intents.get(name)
+        return self.rng.choice(intent.replies) if intent else default
+
+
+# -------------------------------------------------------------------------- intent handlers
+
+def _help(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
+    return dialog._say(text, intent.name, match.confidence, {}, intent.replies[0])
+
+
+def _repeat(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
+    reply = dialog.state.last_reply or intent.replies[0]
+    return dialog._say(text, intent.name, match.confidence, {}, reply)
+
+
+def _tell_me_more(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
+    state = dialog.state
+    topic = state.topic
+    if topic is None:
+        return dialog._say(text, intent.name, match.confidence, {}, intent.replies[0])
+    if state.reply_index + 1 < len(topic.replies):
+        state.reply_index += 1
+        return dialog._say(text, intent.name, match.confidence, {},
+                           topic.replies[state.reply_index])
+    if topic.prompts:
+        state.offer_prompt_for = topic.name
+        reply = (f"That's the heart of what I can say about {topic.topic}. "
+                 "Would you like a question to reflect on?")
+        return dialog._say(text, intent.name, match.confidence, {}, reply)
+    return dialog._say(text, intent.name, match.confidence, {},
+                       f"That's all I have on {topic.topic}.")
+
+
+def _stop(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
+    return dialog._say(text, intent.name, match.confidence, {}, intent.replies[0],
+                       (Action.STOP,), remember=False)
+
+
+def _goodbye(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
+    return dialog._say(text, intent.name, match.confidence, {}, dialog._reply_of(intent.name),
+                       (Action.END,))
+
+
+Handler = Callable[["Dialog", Intent, Match, str], Turn]
+"""Reacts to one intent: (dialog, intent, match, text) -> turn."""
+
+
+def _rate(action: str) -> Handler:
+    def handler(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
+        return dialog._say(text, intent.name, match.confidence, {}, intent.replies[0], (action,),
+                           remember=False)
+    return handler
+
+
+def _reflection_prompt(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
+    topic = dialog.state.topic.name if dialog.state.topic else None
+    return dialog._ask_prompt(topic, text, match.confidence)
+
+
+def _yes(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
+    return dialog._say(text, intent.name, match.confidence, {}, intent.replies[0])
+
+
+def _schedule(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
+    reply = dialog.services.schedule(match.slots) or render_reply(intent.replies[0], match.slots)
+    return dialog._say(text, intent.name, match.confidence, match.slots, reply)
+
+
+def _journal(enabled: bool) -> Handler:
+    def handler(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
+        reply = dialog.services.journal_set(enabled) or intent.replies[0]
+        return dialog._say(text, intent.name, match.confidence, {}, reply)
+    return handler
+
+
+def _journal_last(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
+    reply = dialog.services.journal_last() or intent.replies[0]
+    return dialog._say(text, intent.name, match.confidence, {}, reply)
+
+
+def _generic(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
+    return dialog._say(text, intent.name, match.confidence, match.slots,
+                       render_reply(dialog.rng.choice(intent.replies), match.slots))
+
+
+_HANDLERS: dict[str, Handler] = {
+    "help": _help, "repeat": _repeat, "tell_me_more": _tell_me_more, "stop": _stop,
+    "goodbye": _goodbye, "slower": _rate(Action.SLOWER), "faster": _rate(Action.FASTER),
+    "reflection_prompt": _reflection_prompt, "reflection_schedule": _schedule,
+    "journal_enable": _journal(True), "journal_disable": _journal(False),
+    "journal_read_last": _journal_last, "yes": _yes, "no": _yes, "thanks": _generic,
+    "greeting": _generic, "privacy": _help,
+}

@@ -1,0 +1,471 @@
+"""Intent packs: load, validate and merge the YAML files of ``intents/<lang>/``.
+
+Three loading layers, as in hassil: :meth:`IntentPack.from_dirs` (directories, later ones
+override earlier intents by name) -> :func:`parse_file` (one file's text) -> :func:`parse_data`
+(already-parsed data, with or without line numbers). A pack that has any problem is refused
+whole; every problem names its file, line and intent.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import templates
+from .errors import IntentFileError, Location, TemplateError
+from .normalize import normalize
+from .yamlsource import Located, LocatedList, YamlError, load
+
+BUILTIN_LISTS = ("time", "number")
+"""Lists provided by code (see :mod:`assistant.slots`)."""
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_REPLY_SLOT = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+_TOP_KEYS = {"language", "lists", "intents"}
+_INTENT_KEYS = {
+    "name", "topic", "examples", "keywords", "replies", "prompts", "safety", "context",
+    "out_of_scope",
+}
+_VALUE_KEYS = {"in", "out"}
+
+
+@dataclass(frozen=True)
+class ListValue:
+    """One value of a slot list: what people say (a template) and what the slot gets."""
+
+    spoken: templates.Sequence
+    out: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class SlotList:
+    name: str
+    values: tuple[ListValue, ...]
+    location: Location = field(default_factory=Location)
+
+    def phrases(self) -> list[tuple[str, str]]:
+        """Every normalised spoken form with its value: ``[("at night", "evening"), ...]``."""
+        result = []
+        for value in self.values:
+            for tokens in templates.expand(value.spoken):
+                result.append((normalize(" ".join(str(t) for t in tokens)), value.out))
+        return result
+
+
+@dataclass(frozen=True)
+class Example:
+    template: str
+    tree: templates.Sequence
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Intent:
+    name: str
+    topic: str
+    examples: tuple[Example, ...]
+    replies: tuple[str, ...]
+    prompts: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    safety: bool = False
+    context: str | None = None
+    out_of_scope: bool = False
+    """Requests the assistant cannot help with: matching them gives no intent."""
+    location: Location = field(default_factory=Location)
+
+    def slot_lists(self) -> dict[str, str]:
+        """Slot name -> list name, over all examples."""
+        return {
+            slot.name: slot.list_name
+            for example in self.examples
+            for slot in templates.slots_of(example.tree)
+        }
+
+
+@dataclass(frozen=True)
+class IntentPack:
+    language: str
+    intents: dict[str, Intent]
+    lists: dict[str, SlotList]
+    sources: tuple[Path, ...] = ()
+
+    @classmethod
+    def from_dirs(cls, dirs: Sequence[Path], language: str | None = None) -> IntentPack:
+        """Load every ``*.yaml`` of each directory; later directories override by name."""
+        if not dirs:
+            raise IntentFileError(
+                "no intent directories to load (drop --no-default-intents or add --intents DIR)"
+            )
+        files: list[tuple[Path, ParsedFile]] = []
+        problems: list[IntentFileError] = []
+        for directory in dirs:
+            paths = _yaml_files(directory, language)
+            dir_names: dict[str, Location] = {}
+            for path in paths:
+                try:
+                    parsed = parse_file(path)
+                except IntentFileError as exc:
+                    problems.extend(exc.problems if isinstance(exc, PackError) else [exc])
+                    continue
+                for intent in parsed.intents:
+                    if intent.name in dir_names:
+                        first = dir_names[intent.name]
+                        problems.append(IntentFileError(
+                            f"duplicate intent name (also at {first.prefix().split(': ')[0]}); "
+                            "rename one of them",
+                            intent.location,
+                        ))
+                    dir_names[intent.name] = intent.location
+                files.append((path, parsed))
+        if problems:
+            raise PackError(problems)
+        return cls.merge([parsed for _, parsed in files], [path for path, _ in files])
+
+    @classmethod
+    def from_yaml(cls, text: str, file: str = "<string>") -> IntentPack:
+        """A pack from one YAML document (handy in tests)."""
+        return cls.merge([parse_file_text(text, file)], [Path(file)])
+
+    @classmethod
+    def merge(cls, parsed: Iterable[ParsedFile], sources: Sequence[Path] = ()) -> IntentPack:
+        intents: dict[str, Intent] = {}
+        lists: dict[str, SlotList] = {}
+        language: str | None = None
+        problems: list[IntentFileError] = []
+        for item in parsed:
+            if language is None:
+                language = item.language
+            elif item.language != language:
+                problems.append(IntentFileError(
+                    f"language '{item.language}' differs from the pack's '{language}'; "
+                    "keep one language per pack",
+                    item.location,
+                ))
+            for slot_list in item.lists:
+                lists[slot_list.name] = slot_list
+            for intent in item.intents:
+                intents.pop(intent.name, None)
+                intents[intent.name] = intent
+        for intent in intents.values():
+            problems.extend(_check_references(intent, lists))
+        if problems:
+            raise PackError(problems)
+        if not intents:
+            raise IntentFileError("the intent pack has no intents")
+        return cls(language or "en", intents, lists, tuple(sources))
+
+    def visible(self, context: str | None) -> list[Intent]:
+        """Intents that can match in ``context`` (context-free ones plus that context's)."""
+        return [i for i in self.intents.values() if i.context is None or i.context == context]
+
+    @property
+    def safety_intents(self) -> list[Intent]:
+        return [i for i in self.intents.values() if i.safety]
+
+
+class PackError(IntentFileError):
+    """Several problems in a pack: the message is the first, ``problems`` holds all."""
+
+    def __init__(self, problems: list[IntentFileError]) -> None:
+        self.problems = problems
+        first = problems[0]
+        more = len(problems) - 1
+        suffix = (
+            f" (and {more} more problem{'s' if more > 1 else ''}: "
+            "run 'trust-assistant intents check')" if more else ""
+        )
+        super().__init__(first.message + suffix, first.location)
+
+
+@dataclass(frozen=True)
+class ParsedFile:
+    language: str
+    lists: tuple[SlotList, ...]
+    intents: tuple[Intent, ...]
+    location: Location
+
+
+def shipped_dir() -> Path:
+    """The directory holding the shipped packs (``intents/`` of the source tree)."""
+    try:
+        path = Path(str(importlib.resources.files("assistant.shipped_intents")))
+        if path.is_dir():
+            return path
+    except (ModuleNotFoundError, TypeError):
+        pass
+    return Path(__file__).resolve().parent.parent / "intents"
+
+
+def _yaml_files(directory: Path, language: str | None) -> list[Path]:
+    if not directory.exists():
+        raise IntentFileError(f"intent directory {directory} does not exist")
+    if not directory.is_dir():
+        raise IntentFileError(f"{directory} is not a directory (--intents takes a directory)")
+    if language and (directory / language).is_dir():
+        directory = directory / language
+    paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
+    if not paths:
+        raise IntentFileError(f"no .yaml files in intent directory {directory}")
+    return paths
+
+
+def parse_file(path: Path) -> ParsedFile:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise IntentFileError("not UTF-8 text; save the file as UTF-8", Location(path)) from None
+    except OSError as exc:
+        raise IntentFileError(f"cannot read file: {exc.strerror}", Location(path)) from None
+    return parse_file_text(text, path)
+
+
+def parse_file_text(text: str, file: Path | str) -> ParsedFile:
+    try:
+        data = load(text)
+    except YamlError as exc:
+        raise IntentFileError(exc.message, Location(file, exc.line)) from None
+    return parse_data(data, file)
+
+
+def parse_data(data: Any, file: Path | str = "<data>") -> ParsedFile:
+    """Validate one file's parsed data; raise :class:`PackError` listing every problem."""
+    checker = _FileChecker(file)
+    parsed = checker.check(data)
+    if checker.problems or parsed is None:
+        raise PackError(checker.problems or [IntentFileError("empty file", Location(file))])
+    return parsed
+
+
+def _line(container: Any, key: str | int) -> int | None:
+    if isinstance(container, Located) and isinstance(key, str):
+        return container.line_of(key)
+    if isinstance(container, LocatedList) and isinstance(key, int):
+        return container.line_of(key)
+    return getattr(container, "line", None)
+
+
+class _FileChecker:
+    def __init__(self, file: Path | str) -> None:
+        self.file = file
+        self.problems: list[IntentFileError] = []
+
+    def error(self, message: str, line: int | None, intent: str | None = None) -> None:
+        self.problems.append(IntentFileError(message, Location(self.file, line, intent)))
+
+    def check(self, data: Any) -> ParsedFile | None:
+        if data is None:
+            self.error("the file is empty; it needs 'language:' and 'intents:'", 1)
+            return None
+        if not isinstance(data, dict):
+            self.error("the file must be a mapping with 'language:' and 'intents:'", 1)
+            return None
+        for key in data:
+            if key not in _TOP_KEYS:
+                self.error(f"unknown key '{key}' (expected: language, lists, intents)",
+                           _line(data, key))
+        language = data.get("language")
+        if not isinstance(language, str) or not language.strip():
+            self.error("missing 'language:' (for example 'language: en')", getattr(data, "line", 1))
+            language = "en"
+        lists = self.check_lists(data.get("lists"), _line(data, "lists"))
+        intents = self.check_intents(data.get("intents"), _line(data, "intents"))
+        return ParsedFile(language.strip(), tuple(lists), tuple(intents),
+                          Location(self.file, getattr(data, "line", None)))
+
+    def check_lists(self, raw: Any, line: int | None) -> list[SlotList]:
+        if raw is None:
+            return []
+        if not isinstance(raw, dict):
+            self.error("'lists:' must map list names to {values: [...]}", line)
+            return []
+        result = []
+        for name, body in raw.items():
+            where = _line(raw, name)
+            if not _NAME.match(name):
+                self.error(f"bad list name '{name}' (use lower_snake_case)", where)
+                continue
+            if name in BUILTIN_LISTS:
+                self.error(f"list '{name}' is built in; choose another name", where)
+                continue
+            values = body.get("values") if isinstance(body, dict) else None
+            if not isinstance(values, list) or not values:
+                self.error(f"list '{name}' needs 'values:' with at least one value", where)
+                continue
+            if isinstance(body, dict) and set(body) - {"values"}:
+                extra = ", ".join(sorted(set(body) - {"values"}))
+                self.error(f"list '{name}': unknown key {extra} (expected: values)", where)
+            checked = [self.check_value(name, values, i) for i in range(len(values))]
+            result.append(SlotList(
+                name, tuple(v for v in checked if v is not None), Location(self.file, where)
+            ))
+        return result
+
+    def check_value(self, list_name: str, values: list[Any], index: int) -> ListValue | None:
+        raw, line = values[index], _line(values, index)
+        if isinstance(raw, str | int | float) and not isinstance(raw, bool):
+            spoken, out = str(raw), str(raw)
+        elif isinstance(raw, dict) and "in" in raw and "out" in raw and not set(raw) - _VALUE_KEYS:
+            spoken, out = str(raw["in"]), str(raw["out"])
+        else:
+            self.error(f"list '{list_name}': a value must be a word or {{in: ..., out: ...}}", line)
+            return None
+        try:
+            tree = templates.parse(spoken)
+            templates.expand(tree, limit=500)
+        except TemplateError as exc:
+            self.error(f"list '{list_name}': {exc}", line)
+            return None
+        except ValueError as exc:
+            self.error(f"list '{list_name}': value \"{spoken}\" {exc}", line)
+            return None
+        if templates.slots_of(tree):
+            self.error(f"list '{list_name}': values cannot contain slots", line)
+            return None
+        return ListValue(tree, out, line)
+
+    def check_intents(self, raw: Any, line: int | None) -> list[Intent]:
+        if raw is None:
+            self.error("missing 'intents:' (a list of intents)", line or 1)
+            return []
+        if not isinstance(raw, list):
+            self.error("'intents:' must be a list of intents ('- name: ...')", line)
+            return []
+        seen: dict[str, int | None] = {}
+        result = []
+        for index, body in enumerate(raw):
+            intent = self.check_intent(body, _line(raw, index))
+            if intent is None:
+                continue
+            if intent.name in seen:
+                self.error(f"duplicate intent name (first defined at line {seen[intent.name]})",
+                           intent.location.line, intent.name)
+                continue
+            seen[intent.name] = intent.location.line
+            result.append(intent)
+        return result
+
+    def check_intent(self, body: Any, line: int | None) -> Intent | None:
+        if not isinstance(body, dict):
+            self.error("each intent must be a mapping starting with 'name:'", line)
+            return None
+        name = body.get("name")
+        if not isinstance(name, str) or not _NAME.match(name):
+            self.error("intent needs 'name:' in lower_snake_case", line)
+            return None
+        count_before = len(self.problems)
+        for key in body:
+            if key not in _INTENT_KEYS:
+                self.error(f"unknown key '{key}' (expected: {', '.join(sorted(_INTENT_KEYS))})",
+                           _line(body, key), name)
+        examples = self.check_examples(body, name)
+        replies = self.strings(body, "replies", name, required=True)
+        for reply_index, reply in enumerate(replies):
+            self.check_reply_slots(reply, examples, name, _line(body.get("replies"), reply_index))
+        prompts = self.strings(body, "prompts", name, required=False)
+        keywords = self.strings(body, "keywords", name, required=False)
+        topic = body.get("topic", name.replace("_", " "))
+        if not isinstance(topic, str) or not topic.strip():
+            self.error("'topic:' must be a short phrase", _line(body, "topic"), name)
+        safety = body.get("safety", False)
+        if not isinstance(safety, bool):
+            self.error("'safety:' must be true or false", _line(body, "safety"), name)
+        out_of_scope = body.get("out_of_scope", False)
+        if not isinstance(out_of_scope, bool):
+            self.error("'out_of_scope:' must be true or false", _line(body, "out_of_scope"), name)
+        context = body.get("context")
+        if context is not None and not (isinstance(context, str) and _NAME.match(context)):
+            self.error("'context:' must be a lower_snake_case name", _line(body, "context"), name)
+        if len(self.problems) > count_before:
+            return None
+        return Intent(
+            name=name, topic=str(topic).strip(), examples=tuple(examples),
+            replies=tuple(replies), prompts=tuple(prompts),
+            keywords=tuple(k.lower() for k in keywords), safety=bool(safety),
+            context=context, out_of_scope=bool(out_of_scope),
+            location=Location(self.file, line, name),
+        )
+
+    def check_examples(self, body: dict[str, Any], name: str) -> list[Example]:
+        raw = body.get("examples")
+        line = _line(body, "examples")
+        if not isinstance(raw, list) or not raw:
+            self.error("needs 'examples:' with at least one example", line or body_line(body),
+                       name)
+            return []
+        result = []
+        for index, template in enumerate(raw):
+            where = _line(raw, index)
+            if not isinstance(template, str):
+                self.error(f"example {index + 1} is not text", where, name)
+                continue
+            try:
+                tree = templates.parse(template)
+                templates.expand(tree)
+            except TemplateError as exc:
+                self.error(str(exc), where, name)
+                continue
+            except ValueError as exc:
+                self.error(f'example "{template}" {exc}; split it into smaller examples',
+                           where, name)
+                continue
+            result.append(Example(template, tree, where))
+        return result
+
+    def strings(self, body: dict[str, Any], key: str, name: str, required: bool) -> list[str]:
+        raw = body.get(key)
+        line = _line(body, key)
+        if raw is None:
+            if required:
+                self.error(f"needs '{key}:' with at least one entry", body_line(body), name)
+            return []
+        if not isinstance(raw, list) or (required and not raw):
+            self.error(f"'{key}:' must be a list of text", line, name)
+            return []
+        result = []
+        for index, item in enumerate(raw):
+            if not isinstance(item, str) or not item.strip():
+                self.error(f"{key} entry {index + 1} is empty or not text", _line(raw, index),
+                           name)
+            else:
+                result.append(" ".join(item.split()))
+        return result
+
+    def check_reply_slots(
+        self, reply: str, examples: list[Example], name: str, line: int | None
+    ) -> None:
+        names = {s.name for e in examples for s in templates.slots_of(e.tree)}
+        for slot in _REPLY_SLOT.findall(reply):
+            if slot not in names:
+                self.error(
+                    f"reply uses {{{slot}}}, but no example of this intent has that slot",
+                    line, name,
+                )
+
+
+def body_line(body: Any) -> int | None:
+    return getattr(body, "line", None)
+
+
+def _check_references(intent: Intent, lists: dict[str, SlotList]) -> list[IntentFileError]:
+    problems = []
+    known = set(lists) | set(BUILTIN_LISTS)
+    for example in intent.examples:
+        for slot in templates.slots_of(example.tree):
+            if slot.list_name not in known:
+                problems.append(IntentFileError(
+                    f"example \"{example.template}\" uses list '{slot.list_name}', which no file "
+                    f"of the pack defines (known lists: {', '.join(sorted(known))}); "
+                    "define it under 'lists:' or fix the name",
+                    Location(intent.location.file, example.line, intent.name),
+                ))
+    return problems
+
+
+def render_reply(reply: str, slots: dict[str, str]) -> str:
+    """Fill ``{slot}`` placeholders of a reply with slot values."""
+    return _REPLY_SLOT.sub(lambda m: slots.get(m.group(1), m.group(0)), reply)

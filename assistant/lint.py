@@ -1,0 +1,133 @@
+"""``intents check`` and ``intents list``: what a pack author needs to see."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from . import templates
+from .config import Settings
+from .errors import IntentFileError
+from .intents import Intent, IntentPack
+from .matcher import Matcher
+from .runtime import intent_dirs, load_pack
+
+MAX_REPLY_WORDS = 45
+"""Replies longer than this are hard to follow when spoken."""
+SAMPLES_PER_TEMPLATE = 3
+"""Expansions of each template tried in the collision check (first, middle, last)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error" or "warning"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level}: {self.message}"
+
+
+def sample_expansions(intent: Intent, per_template: int = SAMPLES_PER_TEMPLATE) -> list[str]:
+    """A few expanded sentences of every template (slots shown as their list's first value)."""
+    sentences: list[str] = []
+    for example in intent.examples:
+        expanded = templates.expand(example.tree)
+        picks = {0, len(expanded) // 2, len(expanded) - 1} if per_template >= 3 else {0}
+        for index in sorted(picks):
+            sentences.append(" ".join(
+                t if isinstance(t, str) else "{" + t.list_name + "}" for t in expanded[index]
+            ))
+    return sentences
+
+
+def collisions(pack: IntentPack, matcher: Matcher) -> list[Finding]:
+    """Examples that the matcher gives to another intent than their own."""
+    findings = []
+    for intent in pack.intents.values():
+        for sentence in sample_expansions(intent):
+            if "{" in sentence:
+                continue  # slot examples are checked with real values by the tests
+            match = matcher.match(sentence, context=intent.context)
+            if match.intent is not None and match.intent != intent.name:
+                own = dict(match.alternatives).get(intent.name, 0.0)
+                where = intent.location.prefix()
+                findings.append(Finding("warning", (
+                    f"{where}: example \"{sentence}\" matches intent '{match.intent}' "
+                    f"({match.confidence:.2f}) better than its own ({own:.2f}); make the two "
+                    "intents' examples more distinct"
+                )))
+    return findings
+
+
+def lint_pack(pack: IntentPack) -> list[Finding]:
+    findings = []
+    for intent in pack.intents.values():
+        where = intent.location.prefix()
+        for reply in (*intent.replies, *intent.prompts):
+            words = len(reply.split())
+            if words > MAX_REPLY_WORDS:
+                findings.append(Finding("warning", (
+                    f"{where}: \"{reply[:40]}...\" has {words} words; keep spoken text under "
+                    f"{MAX_REPLY_WORDS}"
+                )))
+    return findings
+
+
+def check(settings: Settings, as_json: bool = False) -> int:
+    try:
+        pack = load_pack(settings)
+    except IntentFileError as exc:
+        problems = getattr(exc, "problems", [exc])
+        findings = [Finding("error", str(p)) for p in problems]
+        _print_findings(findings, as_json)
+        return 2
+    matcher = Matcher(pack, settings.matcher)
+    findings = lint_pack(pack) + collisions(pack, matcher) + _vocabulary(pack, settings)
+    _print_findings(findings, as_json)
+    if not as_json:
+        dirs = ", ".join(str(d) for d in intent_dirs(settings))
+        print(f"{len(pack.intents)} intents, {len(matcher.examples)} example sentences, "
+              f"{len(pack.lists)} lists from {dirs}: "
+              f"{sum(f.level == 'warning' for f in findings)} warnings")
+    return 2 if any(f.level == "error" for f in findings) else 0
+
+
+def _vocabulary(pack: IntentPack, settings: Settings) -> list[Finding]:
+    try:
+        from .stt.vocabulary import vocabulary_report
+    except ImportError:
+        return []
+    return [Finding("note", line) for line in vocabulary_report(pack, settings.stt)]
+
+
+def _print_findings(findings: list[Finding], as_json: bool) -> None:
+    if as_json:
+        for finding in findings:
+            print(json.dumps({"level": finding.level, "message": finding.message}))
+        return
+    for finding in findings:
+        print(finding)
+
+
+def list_pack(pack: IntentPack, as_json: bool) -> int:
+    rows = []
+    for intent in pack.intents.values():
+        expanded = sum(templates.count(e.tree) for e in intent.examples)
+        rows.append({
+            "name": intent.name, "topic": intent.topic, "templates": len(intent.examples),
+            "sentences": expanded, "replies": len(intent.replies),
+            "prompts": len(intent.prompts), "slots": intent.slot_lists(),
+            "safety": intent.safety, "context": intent.context,
+            "file": str(intent.location.file),
+        })
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, ensure_ascii=False))
+        return 0
+    width = max(len(str(r["name"])) for r in rows)
+    print(f"{'intent':<{width}}  templates  sentences  replies  prompts  topic")
+    for row in rows:
+        flags = " [safety]" if row["safety"] else (f" [{row['context']}]" if row["context"] else "")
+        print(f"{row['name']:<{width}}  {row['templates']:>9}  {row['sentences']:>9}  "
+              f"{row['replies']:>7}  {row['prompts']:>7}  {row['topic']}{flags}")
+    return 0

@@ -1,0 +1,36 @@
+"""Building the pieces a session needs from settings, once: pack, matcher, dialog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .config import Settings
+from .dialog import Dialog, Services
+from .intents import IntentPack, shipped_dir
+from .matcher import Matcher
+from .prompts import PromptDeck
+
+
+def intent_dirs(settings: Settings) -> list[Path]:
+    """Directories to load, in order: the shipped pack (unless turned off), then the user's."""
+    dirs = [shipped_dir()] if settings.default_intents else []
+    return [*dirs, *settings.intents_dirs]
+
+
+def load_pack(settings: Settings) -> IntentPack:
+    return IntentPack.from_dirs(intent_dirs(settings), settings.language)
+
+
+def make_matcher(settings: Settings, pack: IntentPack | None = None) -> Matcher:
+    return Matcher(pack or load_pack(settings), settings.matcher)
+
+
+def make_dialog(
+    settings: Settings,
+    matcher: Matcher | None = None,
+    services: Services | None = None,
+    deck_state: Path | None = None,
+) -> Dialog:
+    matcher = matcher or make_matcher(settings)
+    deck = PromptDeck(matcher.pack, state_file=deck_state)
+    return Dialog(matcher, services=services, deck=deck)

@@ -1,0 +1,247 @@
+"""Finding slot values in an utterance: the pack's lists (exact and fuzzy) and built-in lists.
+
+Values are found wherever they are in the sentence, independently of the words around them:
+a recogniser often gets the filler words wrong and the values right.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+FUZZY_VALUE_CUTOFF = 85.0
+"""Similarity (0..100) a misheard list value needs to count as that value."""
+
+
+@dataclass(frozen=True)
+class Span:
+    """A list value found at tokens ``start:end`` of the normalised utterance."""
+
+    start: int
+    end: int
+    list_name: str
+    value: str
+    score: float = 100.0
+
+    @property
+    def placeholder(self) -> str:
+        return "@" + self.list_name
+
+
+class ValueIndex:
+    """The spoken forms of every list value, for exact and fuzzy lookup."""
+
+    def __init__(self, phrases: dict[str, list[tuple[str, str]]]) -> None:
+        """``phrases``: list name -> [(normalised spoken form, value), ...]."""
+        self.exact: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+        fuzzy_texts: list[str] = []
+        self.fuzzy_info: list[tuple[str, str, int]] = []
+        for list_name, pairs in phrases.items():
+            for spoken, value in pairs:
+                tokens = tuple(spoken.split())
+                if not tokens:
+                    continue
+                self.exact.setdefault(tokens, []).append((list_name, value))
+                if len(spoken) >= 5:
+                    fuzzy_texts.append(spoken)
+                    self.fuzzy_info.append((list_name, value, len(tokens)))
+        self.fuzzy_texts = fuzzy_texts
+        self.max_len = max((len(t) for t in self.exact), default=0)
+
+    def spans(self, tokens: tuple[str, ...]) -> list[Span]:
+        """Every exact and fuzzy value occurrence (overlaps included)."""
+        found: list[Span] = []
+        windows: list[tuple[int, int]] = []
+        for start in range(len(tokens)):
+            for end in range(start + 1, min(len(tokens), start + self.max_len + 1) + 1):
+                if end > len(tokens):
+                    break
+                hits = self.exact.get(tokens[start:end])
+                if hits:
+                    found.extend(Span(start, end, name, value) for name, value in hits)
+                else:
+                    windows.append((start, end))
+        if windows and self.fuzzy_texts:
+            found.extend(self._fuzzy(tokens, windows))
+        return found
+
+    def _fuzzy(self, tokens: tuple[str, ...], windows: list[tuple[int, int]]) -> list[Span]:
+        texts = [" ".join(tokens[a:b]) for a, b in windows]
+        keep = [i for i, text in enumerate(texts) if len(text) >= 4]
+        if not keep:
+            return []
+        scores = process.cdist(
+            [texts[i] for i in keep], self.fuzzy_texts, scorer=fuzz.ratio,
+            score_cutoff=FUZZY_VALUE_CUTOFF, dtype=None,
+        )
+        result = []
+        for row, window_index in enumerate(keep):
+            start, end = windows[window_index]
+            best = int(scores[row].argmax())
+            score = float(scores[row][best])
+            if score <= 0:
+                continue
+            list_name, value, length = self.fuzzy_info[best]
+            if abs(length - (end - start)) > 1:
+                continue
+            result.append(Span(start, end, list_name, value, score))
+        return result
+
+
+def choose(spans: list[Span]) -> list[Span]:
+    """Non-overlapping spans in sentence order: exact values first (longest first), then
+    misheard ones where no exact value was found."""
+    ranked = sorted(spans, key=lambda s: (s.score < 100, -(s.end - s.start), -s.score, s.start))
+    taken: list[Span] = []
+    for span in ranked:
+        if all(span.end <= t.start or span.start >= t.end for t in taken):
+            taken.append(span)
+    return sorted(taken, key=lambda s: s.start)
+
+
+def substitute(tokens: tuple[str, ...], spans: list[Span]) -> str:
+    """The utterance with each chosen span replaced by its ``@list`` placeholder."""
+    out: list[str] = []
+    position = 0
+    for span in spans:
+        out.extend(tokens[position : span.start])
+        out.append(span.placeholder)
+        position = span.end
+    out.extend(tokens[position:])
+    return " ".join(out)
+
+
+# ---------------------------------------------------------------------------- built-in lists
+
+_PM_CUES = {"pm", "afternoon", "evening", "tonight", "night", "nights", "evenings"}
+_AM_CUES = {"am", "morning", "mornings"}
+_SUFFIXES: list[tuple[tuple[str, ...], str]] = [
+    (("in", "the", "morning"), "am"), (("in", "the", "afternoon"), "pm"),
+    (("in", "the", "evening"), "pm"), (("at", "night"), "night"), (("tonight",), "pm"),
+    (("this", "evening"), "pm"), (("this", "morning"), "am"), (("am",), "am"),
+    (("pm",), "pm"), (("a", "m"), "am"), (("p", "m"), "pm"),
+]
+_TIME_PREPOSITIONS = {
+    "at", "for", "to", "until", "till", "by", "around", "about", "from", "before", "after",
+    "til",
+}
+_UNIT_WORDS = {
+    "year", "years", "month", "months", "week", "weeks", "day", "days", "time", "times",
+    "hour", "hours", "minute", "minutes", "people", "kids", "children", "things", "of",
+    "percent", "shots", "shot", "sugars", "sugar", "more", "prompts", "questions", "entries",
+}
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def _num(token: str) -> int | None:
+    return int(token) if token.isdigit() and len(token) <= 2 else None
+
+
+def time_spans(tokens: tuple[str, ...]) -> list[Span]:
+    """Spoken clock times ("half past 8 in the morning", "9 30 pm", "21:00") as ``HH:MM``."""
+    spans: list[Span] = []
+    whole_cue = _sentence_cue(tokens)
+    i = 0
+    while i < len(tokens):
+        parsed = _parse_clock(tokens, i)
+        if parsed is None:
+            i += 1
+            continue
+        hour, minute, end, explicit = parsed
+        cue, end = _suffix_cue(tokens, end)
+        if cue is None and not explicit:
+            i += 1
+            continue
+        value = _apply_cue(hour, minute, cue or whole_cue)
+        if value is not None:
+            spans.append(Span(i, end, "time", value))
+            i = end
+        else:
+            i += 1
+    return spans
+
+
+def _parse_clock(tokens: tuple[str, ...], i: int) -> tuple[int, int, int, bool] | None:
+    """(hour, minute, end index, unambiguously a time) for a clock expression at ``i``."""
+    word = tokens[i]
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if word in ("noon", "midday"):
+        return 12, 0, i + 1, True
+    if word == "midnight":
+        return 0, 0, i + 1, True
+    if word == "12" and nxt in ("noon", "midday", "midnight"):
+        return (0 if nxt == "midnight" else 12), 0, i + 2, True
+    clock = _CLOCK.match(word)
+    if clock:
+        return int(clock.group(1)), int(clock.group(2)), i + 1, True
+    # half past 8 / quarter to 10 / 20 past 7 / 10 minutes to 9
+    minutes = {"half": 30, "quarter": 15}.get(word, _num(word))
+    j = i + 1
+    if minutes is not None and j < len(tokens) and tokens[j] in ("minutes", "minute"):
+        j += 1
+    if minutes is not None and j + 1 < len(tokens) and tokens[j] in (
+        "past", "after", "to", "before", "till", "til"
+    ):
+        hour = _num(tokens[j + 1])
+        if hour is not None and 0 < hour <= 12 and 0 < minutes < 60:
+            if tokens[j] in ("past", "after"):
+                return hour, minutes, j + 2, True
+            return (hour - 1) % 12 or 12, 60 - minutes, j + 2, True
+    hour = _num(word)
+    if hour is None or hour > 23:
+        return None
+    # 9 30 / 7 oh 5 / 9 oclock
+    if nxt == "oh" and i + 2 < len(tokens) and (_num(tokens[i + 2]) or 10) < 10:
+        return hour, _num(tokens[i + 2]) or 0, i + 3, True
+    minute = _num(nxt)
+    if minute is not None and 10 <= minute < 60 and len(nxt) == 2:
+        return hour, minute, i + 2, True
+    if nxt in ("oclock", "hundred") and (nxt == "oclock" or hour > 12):
+        return hour, 0, i + 2, True
+    return hour, 0, i + 1, _bare_hour_ok(tokens, i, i + 1)
+
+
+def _bare_hour_ok(tokens: tuple[str, ...], start: int, end: int) -> bool:
+    before = tokens[start - 1] if start > 0 else ""
+    after = tokens[end] if end < len(tokens) else ""
+    return before in _TIME_PREPOSITIONS and after not in _UNIT_WORDS
+
+
+def _suffix_cue(tokens: tuple[str, ...], end: int) -> tuple[str | None, int]:
+    if end < len(tokens) and tokens[end] == "oclock":
+        end += 1
+    for words, cue in _SUFFIXES:
+        if tokens[end : end + len(words)] == words:
+            return cue, end + len(words)
+    return None, end
+
+
+def _sentence_cue(tokens: tuple[str, ...]) -> str | None:
+    words = set(tokens)
+    if words & {"night", "nights", "tonight"}:
+        return "night"
+    if words & _PM_CUES:
+        return "pm"
+    if words & _AM_CUES:
+        return "am"
+    return None
+
+
+def _apply_cue(hour: int, minute: int, cue: str | None) -> str | None:
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    if cue in ("pm", "night") and 1 <= hour <= 11:
+        hour += 12
+    elif (cue == "night" and hour == 12) or (cue == "am" and hour == 12):
+        hour = 0
+    return f"{hour:02d}:{minute:02d}"
+
+
+def number_spans(tokens: tuple[str, ...]) -> list[Span]:
+    """Every number said as digits (number words are already digits after normalisation)."""
+    return [Span(i, i + 1, "number", token) for i, token in enumerate(tokens) if token.isdigit()]
+
+
+BUILTIN_FINDERS = {"time": time_spans, "number": number_spans}
