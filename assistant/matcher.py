@@ -1,14 +1,17 @@
 """Fuzzy intent matching with rapidfuzz over the expanded examples of an intent pack.
 
-One utterance is scored against every expanded example in one vectorised call
-(``process.cdist``), scores are aggregated per intent (best example), keywords add a boost,
-and then, in order:
+An utterance is scored against the expanded examples in one vectorised call
+(``process.cdist``); per intent, the best example's similarity is combined with the content
+words the utterance shares with the intent (:mod:`.terms`) and a keyword boost. Then, in order:
 
-1. safety first: if any stretch of the utterance is close to a safety example, a safety intent
-   wins whatever else the sentence is about;
-2. below the threshold there is no intent;
+1. safety first: if any stretch of the utterance matches a safety example word for word, or a
+   safety trigger word is said, a safety intent wins whatever else the sentence is about;
+2. below the threshold, or closest to an ``out_of_scope`` intent, there is no intent;
 3. two intents closer than the margin are reported as ambiguous (the dialog asks which);
-4. slots are filled from the values found in the sentence, wherever they are.
+4. slots are filled from the list values found in the sentence, wherever they are.
+
+Large packs are not compared example by example: a trigram index picks the examples worth an
+exact comparison (:mod:`.candidates`).
 """
 
 from __future__ import annotations
@@ -20,17 +23,25 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from . import slots as slotlib
+from .candidates import TrigramIndex
 from .config import MatcherSettings
 from .intents import Intent, IntentPack
 from .normalize import normalize, normalize_tokens
 from .templates import SlotRef, expand
 from .terms import TermIndex, stem
 
-SAFETY_MAX_WINDOW = 12
-"""Longest stretch of an utterance (words) compared with safety examples."""
 FUZZY_WEIGHT = 0.6
 """Share of the score from the character-level similarity to the closest example; the rest
 comes from the content words the utterance shares with the intent (:mod:`.terms`)."""
+FULL_SCAN_LIMIT = 4000
+"""Packs with more expanded examples than this compare only the trigram index's candidates."""
+CANDIDATES = 2000
+"""How many examples (about) the trigram index hands to the exact comparison."""
+SAFETY_MAX_WINDOW = 16
+"""Longest stretch of an utterance (words) compared with safety examples."""
+EXACT_SAFETY_BELOW = 9
+"""Safety examples shorter than this (words) must match a stretch exactly (at the default
+safety threshold a one-word difference is only tolerated from nine words up)."""
 
 
 @dataclass(frozen=True)
@@ -41,10 +52,10 @@ class Match:
     """The normalised utterance."""
     intent: str | None
     confidence: float
-    """0..1: similarity to the closest example of ``intent`` (with keyword boosts)."""
+    """0..1: how close the utterance is to ``intent`` (for no intent: to the nearest one)."""
     slots: dict[str, str] = field(default_factory=dict)
     alternatives: tuple[tuple[str, float], ...] = ()
-    """The best few intents and their confidence, best first (``intent`` included)."""
+    """The best few intents and their confidence, best first."""
     ambiguous: bool = False
     """True when the runner-up is within the margin of ``intent``."""
     example: str | None = None
@@ -67,6 +78,7 @@ class Matcher:
         self.intents: list[Intent] = list(pack.intents.values())
         self.examples = self._expand_examples()
         self.texts = [e.text for e in self.examples]
+        self.text_array = np.array(self.texts, dtype=object)
         owners = np.fromiter((e.intent for e in self.examples), dtype=np.int32)
         self.starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
         self.segment_intent = owners[self.starts]
@@ -75,9 +87,11 @@ class Matcher:
             int(i): (int(a), int(b))
             for i, a, b in zip(self.segment_intent, self.starts, ends, strict=True)
         }
-        self.keywords = [
-            {normalize(k) for k in intent.keywords if normalize(k)} for intent in self.intents
-        ]
+        self.slot_lists = [intent.slot_lists() for intent in self.intents]
+        self.context_array = np.array([i.context or "" for i in self.intents], dtype=object)
+        self.in_context = self.context_array != ""
+        self.names = [intent.name for intent in self.intents]
+        self._keywords(pack)
         self.values = slotlib.ValueIndex(
             {name: slot_list.phrases() for name, slot_list in pack.lists.items()}
         )
@@ -89,17 +103,8 @@ class Matcher:
         for example in self.examples:
             per_intent[example.intent].append(example.text)
         self.terms = TermIndex(per_intent, [i.keywords for i in self.intents])
-        self.safety_intents = [i for i, intent in enumerate(self.intents) if intent.safety]
-        self.triggers = {
-            i: [normalize(k) for k in self.intents[i].keywords if normalize(k)]
-            for i in self.safety_intents
-        }
-        self.safety_lists = {
-            s.list_name for e in self.examples if self.intents[e.intent].safety for s in e.slots
-        }
-        self._safety = _SafetyIndex(
-            [e for e in self.examples if self.intents[e.intent].safety]
-        )
+        self.trigrams = TrigramIndex(self.texts) if len(self.texts) > FULL_SCAN_LIMIT else None
+        self._safety_setup()
 
     def _expand_examples(self) -> list[_Example]:
         result: list[_Example] = []
@@ -116,6 +121,30 @@ class Matcher:
                         result.append(_Example(index, text, slots))
         return result
 
+    def _keywords(self, pack: IntentPack) -> None:
+        """Keyword -> intents that declare it (one-word and several-word keywords apart)."""
+        self.keyword_words: dict[str, list[int]] = {}
+        self.keyword_phrases: dict[str, list[int]] = {}
+        for index, intent in enumerate(self.intents):
+            if intent.safety:
+                continue
+            for keyword in {normalize(k) for k in intent.keywords} - {""}:
+                table = self.keyword_phrases if " " in keyword else self.keyword_words
+                table.setdefault(keyword, []).append(index)
+
+    def _safety_setup(self) -> None:
+        self.safety_intents = [i for i, intent in enumerate(self.intents) if intent.safety]
+        self.triggers = {
+            i: [f" {normalize(k)} " for k in self.intents[i].keywords if normalize(k)]
+            for i in self.safety_intents
+        }
+        self.safety_lists = {
+            s.list_name for e in self.examples if self.intents[e.intent].safety for s in e.slots
+        }
+        self._safety = _SafetyIndex(
+            [e for e in self.examples if self.intents[e.intent].safety]
+        )
+
     # ------------------------------------------------------------------------------ matching
 
     def match(
@@ -127,47 +156,41 @@ class Matcher:
         if not tokens:
             return Match(text, None, 0.0)
         spans = self._spans(tokens)
-        queries = [text]
-        substituted = slotlib.substitute(tokens, slotlib.choose(spans)) if spans else text
-        if substituted != text:
-            queries.append(substituted)
+        substituted = self._substitute(tokens, spans, exclude=self.safety_lists)
+        queries = [text] if substituted == text else [text, substituted]
         example_scores = self._score(queries)
         fuzzy = np.full(len(self.intents), -1.0)
         fuzzy[self.segment_intent] = np.maximum.reduceat(example_scores, self.starts)
-        intent_scores = FUZZY_WEIGHT * fuzzy + (1 - FUZZY_WEIGHT) * 100 * self.terms.scores(tokens)
-        self._boost(intent_scores, set(tokens), text)
-        self._mask(intent_scores, context, only)
+        scores = FUZZY_WEIGHT * fuzzy + (1 - FUZZY_WEIGHT) * 100 * self.terms.scores(tokens)
+        self._boost(scores, set(tokens), text)
+        self._mask(scores, context, only)
 
-        safety_words = slotlib.substitute(
-            tokens, slotlib.choose([s for s in spans if s.list_name in self.safety_lists])
-        )
-        safety = self._safety_hit(tokens, tuple(safety_words.split()), intent_scores)
-        if safety is not None:
-            best = safety
-        else:
+        safety = self._safety_hit(tokens, spans, scores)
+        if safety is None:
             # Without a safety hit, a safety intent never wins on a loose resemblance.
-            intent_scores[self.safety_intents] = np.minimum(intent_scores[self.safety_intents], 0)
-            best = int(intent_scores.argmax())
-        order = np.argsort(-intent_scores)[:4]
+            scores[self.safety_intents] = np.minimum(scores[self.safety_intents], 0)
+        best = int(scores.argmax()) if safety is None else safety
+        order = np.argsort(-scores)[:4]
         alternatives = tuple(
-            (self.intents[i].name, round(float(intent_scores[i]) / 100, 3))
-            for i in order if intent_scores[i] > 0
+            (self.names[i], round(min(float(scores[i]) / 100, 1.0), 3))
+            for i in order if scores[i] > 0
         )
-        score = float(intent_scores[best]) / 100
+        score = min(float(scores[best]) / 100, 1.0)
         if safety is not None:
             score = max(score, self._safety.last_score / 100)
         elif score < self.settings.threshold or self.intents[best].out_of_scope:
-            in_scope = [s for name, s in alternatives if not self.pack.intents[name].out_of_scope]
-            return Match(text, None, round(max(in_scope[:1] or [0.0]), 3), {}, alternatives)
-        runner_up = next((s for name, s in alternatives if name != self.intents[best].name), 0.0)
+            nearest = next(
+                (s for n, s in alternatives if not self.pack.intents[n].out_of_scope), 0.0
+            )
+            return Match(text, None, round(nearest, 3), {}, alternatives)
+        runner_up = next((s for name, s in alternatives if name != self.names[best]), 0.0)
         ambiguous = safety is None and runner_up >= self.settings.threshold and (
             score - runner_up < self.settings.margin
         )
         example = self._best_example(best, example_scores)
-        slots = self._fill_slots(best, example, spans)
         return Match(
-            text, self.intents[best].name, round(min(score, 1.0), 3), slots, alternatives,
-            ambiguous, example.text,
+            text, self.names[best], round(score, 3), self._fill_slots(best, example, spans),
+            alternatives, ambiguous, example.text,
         )
 
     def _spans(self, tokens: tuple[str, ...]) -> list[slotlib.Span]:
@@ -176,50 +199,72 @@ class Matcher:
             spans.extend(finder(tokens))
         return spans
 
+    @staticmethod
+    def _substitute(
+        tokens: tuple[str, ...], spans: list[slotlib.Span], exclude: Collection[str] = (),
+        only: Collection[str] | None = None,
+    ) -> str:
+        chosen = [s for s in spans if s.list_name not in exclude
+                  and (only is None or s.list_name in only)]
+        return slotlib.substitute(tokens, slotlib.choose(chosen)) if chosen else " ".join(tokens)
+
     def _score(self, queries: list[str]) -> np.ndarray:
-        """Per-example similarity 0..100 (the best over the query variants)."""
-        matrix: np.ndarray = process.cdist(queries, self.texts, scorer=fuzz.ratio,
-                                           dtype=np.float32)
-        result: np.ndarray = matrix.max(axis=0) if len(queries) > 1 else matrix[0]
+        """Per-example similarity 0..100 (the best over the query variants); examples the
+        trigram index leaves out score 0."""
+        if self.trigrams is None:
+            matrix = process.cdist(queries, self.texts, scorer=fuzz.ratio, dtype=np.float32)
+            full: np.ndarray = matrix.max(axis=0)
+            return full
+        picked = self.trigrams.top(queries, CANDIDATES)
+        matrix = process.cdist(queries, self.text_array[picked].tolist(), scorer=fuzz.ratio,
+                               dtype=np.float32)
+        result = np.zeros(len(self.texts), dtype=np.float32)
+        result[picked] = matrix.max(axis=0)
         return result
 
     def _boost(self, scores: np.ndarray, words: set[str], text: str) -> None:
-        boost = self.settings.keyword_boost * 100
+        """Add the keyword boost: once for one keyword, a third more for two or more."""
+        hits = np.zeros(len(self.intents))
+        for word in words & self.keyword_words.keys():
+            hits[self.keyword_words[word]] += 1
         padded = f" {text} "
-        for index, keywords in enumerate(self.keywords):
-            hits = sum(1 for k in keywords if k in words or (" " in k and f" {k} " in padded))
-            if hits and scores[index] > 0:
-                scores[index] += boost * min(hits, 2) / 1.5 if hits > 1 else boost
+        for phrase, owners in self.keyword_phrases.items():
+            if f" {phrase} " in padded:
+                hits[owners] += 1
+        boost = self.settings.keyword_boost * 100
+        bonus = np.where(hits >= 2, boost * 4 / 3, np.where(hits == 1, boost, 0.0))
+        scores += np.where(scores > 0, bonus, 0.0)
 
     def _mask(self, scores: np.ndarray, context: str | None, only: Collection[str] | None) -> None:
-        for index, intent in enumerate(self.intents):
-            if (intent.context is not None and intent.context != context) or (
-                only is not None and intent.name not in only
-            ):
-                scores[index] = -1.0
+        """Intents that cannot match here score -1: other contexts', and those not in ``only``."""
+        hidden = self.in_context if context is None else self.in_context & (
+            self.context_array != context)
+        scores[hidden] = -1.0
+        if only is not None:
+            scores[[i for i, name in enumerate(self.names) if name not in only]] = -1.0
 
     def _safety_hit(
-        self, tokens: tuple[str, ...], substituted: tuple[str, ...], scores: np.ndarray
+        self, tokens: tuple[str, ...], spans: list[slotlib.Span], scores: np.ndarray
     ) -> int | None:
         """Index of the safety intent that must win, or None.
 
-        Safety wins when a trigger word of a safety intent is said, when some stretch of the
-        utterance is close to a safety example, or when the whole utterance is.
+        Safety wins when a trigger word of a safety intent is said, or when some stretch of
+        the utterance matches a safety example (with the safety intents' own slot lists
+        substituted, "my husband" -> "@someone").
         """
-        cutoff = self.settings.safety_threshold * 100
+        if not self.safety_intents:
+            return None
         padded = " " + " ".join(tokens) + " "
         for index in self.safety_intents:
-            if scores[index] >= 0 and any(f" {t} " in padded for t in self.triggers[index]):
+            if scores[index] >= 0 and any(t in padded for t in self.triggers[index]):
                 self._safety.last_score = 100.0
                 return index
+        substituted = tuple(self._substitute(tokens, spans, only=self.safety_lists).split())
+        cutoff = self.settings.safety_threshold * 100
         for words in {tokens, substituted}:
             hit = self._safety.best(words, cutoff)
             if hit is not None and scores[hit] >= 0:
                 return hit
-        best = int(scores.argmax())
-        if self.intents[best].safety and scores[best] >= cutoff:
-            self._safety.last_score = float(scores[best])
-            return best
         return None
 
     def _best_example(self, intent: int, scores: np.ndarray) -> _Example:
@@ -230,8 +275,7 @@ class Matcher:
         self, intent_index: int, example: _Example, spans: list[slotlib.Span]
     ) -> dict[str, str]:
         """Slot name -> value, using only the lists this intent's examples use."""
-        intent = self.intents[intent_index]
-        slot_lists = intent.slot_lists()
+        slot_lists = self.slot_lists[intent_index]
         if not slot_lists or not spans:
             return {}
         wanted = set(slot_lists.values())
@@ -241,9 +285,7 @@ class Matcher:
         result: dict[str, str] = {}
         used: set[int] = set()
         for name in order:
-            list_name = slot_lists.get(name) or next(
-                (s.list_name for s in example.slots if s.name == name), None
-            )
+            list_name = slot_lists.get(name)
             for position, span in enumerate(chosen):
                 if position not in used and span.list_name == list_name and name not in result:
                     result[name] = span.value
@@ -254,23 +296,26 @@ class Matcher:
 class _SafetyIndex:
     """Safety examples, compared word by word with every stretch of the utterance.
 
-    Stretches are as long as the example or one word longer (a word inserted); a shorter one
-    would let "i am terrified of" match "i am terrified of him".
-
     Words are compared as stems ("hurts", "hurting" -> "hurt") but otherwise exactly: a
     character-level comparison would confuse "my partner keeps breaking" with "my partner keeps
-    beating me", or "blaming myself" with "harming myself".
+    beating me", or "blaming myself" with "harming myself". Stretches are exactly as long as
+    the example: a shorter one would let "i am terrified of" match "i am terrified of him", a
+    longer one "i am scared of losing him" match "i am scared of him".
     """
 
     def __init__(self, examples: list[_Example]) -> None:
-        self.examples = examples
         self.ids: dict[str, int] = {}
+        self.exact: dict[tuple[int, ...], int] = {}
         self.by_length: dict[int, tuple[list[list[int]], list[int]]] = {}
         for example in examples:
             words = self._encode(example.text.split(), grow=True)
-            texts, owners = self.by_length.setdefault(len(words), ([], []))
-            texts.append(words)
-            owners.append(example.intent)
+            if len(words) < EXACT_SAFETY_BELOW:
+                self.exact.setdefault(tuple(words), example.intent)
+            else:
+                texts, owners = self.by_length.setdefault(len(words), ([], []))
+                texts.append(words)
+                owners.append(example.intent)
+        self.exact_lengths = sorted({len(k) for k in self.exact})
         self.last_score = 0.0
 
     def _encode(self, tokens: Sequence[str], grow: bool = False) -> list[int]:
@@ -288,18 +333,21 @@ class _SafetyIndex:
     def best(self, tokens: tuple[str, ...], cutoff: float) -> int | None:
         """Safety intent index whose example is at least ``cutoff`` similar to some stretch."""
         self.last_score = 0.0
-        best_owner: int | None = None
         encoded = self._encode(tokens)
-        if not any(t >= 0 for t in encoded):
-            return None
+        for length in self.exact_lengths:
+            for start in range(len(encoded) - length + 1):
+                owner = self.exact.get(tuple(encoded[start : start + length]))
+                if owner is not None:
+                    self.last_score = 100.0
+                    return owner
+        return self._near(encoded, cutoff)
+
+    def _near(self, encoded: list[int], cutoff: float) -> int | None:
+        best_owner: int | None = None
         for length, (texts, owners) in self.by_length.items():
-            windows = [
-                encoded[i : i + n]
-                for n in (length,) if n <= SAFETY_MAX_WINDOW
-                for i in range(0, max(len(encoded) - n + 1, 0))
-            ]
-            if not windows:
+            if length > min(len(encoded), SAFETY_MAX_WINDOW):
                 continue
+            windows = [encoded[i : i + length] for i in range(len(encoded) - length + 1)]
             matrix = process.cdist(
                 windows, texts, scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.float32
             )

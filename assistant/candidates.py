@@ -1,0 +1,72 @@
+"""Choosing which examples are worth an exact fuzzy comparison.
+
+Comparing an utterance with every expanded example costs about 60 ns per example; with a
+large pack that dominates. Examples that share few character trigrams with the utterance cannot
+be similar to it, so an inverted index of trigrams ranks all examples by their overlap (Dice
+coefficient) with a few numpy operations, and only the best ones are compared exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+COMMON_SHARE = 0.25
+"""Trigrams found in more than this share of the examples (" th", "the") are not indexed:
+they say little about similarity and would make every lookup slow."""
+BINS = 64
+"""Resolution of the Dice ranking (0..1 in this many steps)."""
+
+
+def trigrams(text: str) -> set[str]:
+    padded = f" {text} "
+    return {padded[i : i + 3] for i in range(len(padded) - 2)}
+
+
+class TrigramIndex:
+    """Ranks example texts by the character trigrams they share with a query."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        postings: dict[str, list[int]] = {}
+        sizes = np.zeros(len(texts), dtype=np.float32)
+        for index, text in enumerate(texts):
+            grams = trigrams(text)
+            sizes[index] = len(grams)
+            for gram in grams:
+                postings.setdefault(gram, []).append(index)
+        self.size = len(texts)
+        self.sizes = sizes
+        self.offsets: dict[str, tuple[int, int]] = {}
+        self.common: set[str] = set()
+        flat: list[int] = []
+        for gram, items in postings.items():
+            if len(items) > COMMON_SHARE * len(texts):
+                self.common.add(gram)
+                continue
+            self.offsets[gram] = (len(flat), len(flat) + len(items))
+            flat.extend(items)
+        self.flat = np.asarray(flat, dtype=np.int32)
+
+    def dice(self, query: str) -> np.ndarray:
+        """Trigram Dice overlap (0..1) of ``query`` with every example (common ones left out,
+        so the figure is a lower bound)."""
+        grams = trigrams(query)
+        slices = [self.flat[a:b] for a, b in (self.offsets.get(g, (0, 0)) for g in grams)]
+        hits = np.concatenate(slices) if slices else np.zeros(0, dtype=np.int32)
+        shared = np.bincount(hits, minlength=self.size).astype(np.float32)
+        result: np.ndarray = 2 * shared / (self.sizes + len(grams))
+        return result
+
+    def top(self, queries: Sequence[str], count: int) -> np.ndarray:
+        """Indices of about ``count`` examples (at least) with the best overlap with any query."""
+        if count >= self.size:
+            return np.arange(self.size)
+        best = self.dice(queries[0])
+        for query in queries[1:]:
+            np.maximum(best, self.dice(query), out=best)
+        bins = np.minimum((best * BINS).astype(np.int32), BINS - 1)
+        from_top = np.cumsum(np.bincount(bins, minlength=BINS)[::-1])
+        cutoff = BINS - 1 - int(np.searchsorted(from_top, count))
+        chosen: np.ndarray = np.flatnonzero(bins >= cutoff)
+        return chosen
