@@ -97,8 +97,6 @@ def _ask_lines(
         emit(turn, as_json)
         if speaker is not None:
             speaker(turn.reply)
-        if Action.END in turn.actions and not as_json:
-            break
     return status
 
 

@@ -219,6 +219,8 @@ class Dialog:
             chosen = first
         elif words & {"second", "latter", "2nd", "other", "last"}:
             chosen = second
+        elif (named := self._named_topic(text, (first, second))) is not None:
+            chosen = named
         else:
             match = self.matcher.match(text, only=(first, second))
             floor = self.matcher.settings.threshold - 0.15
@@ -229,6 +231,15 @@ class Dialog:
             return None
         intent = self.pack.intents[chosen]
         return self._topic(intent, Match(text, chosen, 1.0), text)
+
+    def _named_topic(self, text: str, names: tuple[str, str]) -> str | None:
+        """The intent whose topic the answer names ("the apology one"), if it is clear."""
+        from rapidfuzz import fuzz, process
+
+        topics = [self.pack.intents[n].topic for n in names]
+        found = process.extractOne(text.lower(), topics, scorer=fuzz.partial_ratio,
+                                   score_cutoff=80)
+        return names[found[2]] if found else None
 
     # ------------------------------------------------------------------------------ prompts
 

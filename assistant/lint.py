@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any, Literal, overload
 
 from . import templates
 from .config import Settings
-from .errors import IntentFileError
+from .errors import IntentFileError, Location
 from .intents import Intent, IntentPack
 from .matcher import Matcher
 from .runtime import intent_dirs, load_pack
 
 MAX_REPLY_WORDS = 45
 """Replies longer than this are hard to follow when spoken."""
-SAMPLES_PER_TEMPLATE = 3
-"""Expansions of each template tried in the collision check (first, middle, last)."""
 
 
 @dataclass(frozen=True)
@@ -27,34 +26,38 @@ class Finding:
         return f"{self.level}: {self.message}"
 
 
-def sample_expansions(intent: Intent, per_template: int = SAMPLES_PER_TEMPLATE) -> list[str]:
-    """A few expanded sentences of every template (slots shown as their list's first value)."""
-    sentences: list[str] = []
+@overload
+def sample_expansions(intent: Intent) -> list[str]: ...
+@overload
+def sample_expansions(intent: Intent, with_lines: Literal[True]) -> list[tuple[int | None, str]]:
+    ...
+def sample_expansions(intent: Intent, with_lines: bool = False) -> Any:
+    """The first, middle and last expansion of every template (slots as ``{list}``)."""
+    sentences: list[tuple[int | None, str]] = []
     for example in intent.examples:
         expanded = templates.expand(example.tree)
-        picks = {0, len(expanded) // 2, len(expanded) - 1} if per_template >= 3 else {0}
-        for index in sorted(picks):
-            sentences.append(" ".join(
+        for index in sorted({0, len(expanded) // 2, len(expanded) - 1}):
+            sentences.append((example.line, " ".join(
                 t if isinstance(t, str) else "{" + t.list_name + "}" for t in expanded[index]
-            ))
-    return sentences
+            )))
+    return sentences if with_lines else [sentence for _, sentence in sentences]
 
 
 def collisions(pack: IntentPack, matcher: Matcher) -> list[Finding]:
     """Examples that the matcher gives to another intent than their own."""
     findings = []
     for intent in pack.intents.values():
-        for sentence in sample_expansions(intent):
+        for line, sentence in sample_expansions(intent, with_lines=True):
+            location = Location(intent.location.file, line, intent.name).prefix()
             if "{" in sentence:
                 continue  # slot examples are checked with real values by the tests
             match = matcher.match(sentence, context=intent.context)
             if match.intent is not None and match.intent != intent.name:
                 own = dict(match.alternatives).get(intent.name, 0.0)
-                where = intent.location.prefix()
                 findings.append(Finding("warning", (
-                    f"{where}: example \"{sentence}\" matches intent '{match.intent}' "
-                    f"({match.confidence:.2f}) better than its own ({own:.2f}); make the two "
-                    "intents' examples more distinct"
+                    f"{location}: example \"{sentence}\" is matched to intent "
+                    f"'{match.intent}' ({match.confidence:.2f}; its own intent scores "
+                    f"{own:.2f}): make the two intents' examples more distinct"
                 )))
     return findings
 

@@ -33,6 +33,11 @@ from .terms import TermIndex, stem
 FUZZY_WEIGHT = 0.6
 """Share of the score from the character-level similarity to the closest example; the rest
 comes from the content words the utterance shares with the intent (:mod:`.terms`)."""
+NEAR_EXACT = 85.0
+NEAR_EXACT_GAP = 10.0
+"""An utterance at least NEAR_EXACT similar (0..100) to an example scores at least that
+similarity minus this gap: "another one" said word for word is clear although its words are
+common ones."""
 FULL_SCAN_LIMIT = 4000
 """Packs with more expanded examples than this compare only the trigram index's candidates."""
 CANDIDATES = 2000
@@ -52,7 +57,8 @@ class Match:
     """The normalised utterance."""
     intent: str | None
     confidence: float
-    """0..1: how close the utterance is to ``intent`` (for no intent: to the nearest one)."""
+    """0..1: how close the utterance is to ``intent``; for no intent, how far it is from the
+    nearest one (1 - that intent's score)."""
     slots: dict[str, str] = field(default_factory=dict)
     alternatives: tuple[tuple[str, float], ...] = ()
     """The best few intents and their confidence, best first."""
@@ -162,6 +168,8 @@ class Matcher:
         fuzzy = np.full(len(self.intents), -1.0)
         fuzzy[self.segment_intent] = np.maximum.reduceat(example_scores, self.starts)
         scores = FUZZY_WEIGHT * fuzzy + (1 - FUZZY_WEIGHT) * 100 * self.terms.scores(tokens)
+        # A (nearly) word-for-word example is strong evidence whatever the content words say.
+        scores = np.maximum(scores, np.where(fuzzy >= NEAR_EXACT, fuzzy - NEAR_EXACT_GAP, 0))
         self._boost(scores, set(tokens), text)
         self._mask(scores, context, only)
 
@@ -182,7 +190,7 @@ class Matcher:
             nearest = next(
                 (s for n, s in alternatives if not self.pack.intents[n].out_of_scope), 0.0
             )
-            return Match(text, None, round(nearest, 3), {}, alternatives)
+            return Match(text, None, round(1.0 - nearest, 3), {}, alternatives)
         runner_up = next((s for name, s in alternatives if name != self.names[best]), 0.0)
         ambiguous = safety is None and runner_up >= self.settings.threshold and (
             score - runner_up < self.settings.margin

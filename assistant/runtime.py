@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 
 from .config import Settings
@@ -21,8 +23,15 @@ def load_pack(settings: Settings) -> IntentPack:
     return IntentPack.from_dirs(intent_dirs(settings), settings.language)
 
 
+log = logging.getLogger(__name__)
+
+
 def make_matcher(settings: Settings, pack: IntentPack | None = None) -> Matcher:
-    return Matcher(pack or load_pack(settings), settings.matcher)
+    start = time.perf_counter()
+    matcher = Matcher(pack or load_pack(settings), settings.matcher)
+    log.info("loaded %d intents (%d example sentences) in %.2f s", len(matcher.intents),
+             len(matcher.examples), time.perf_counter() - start)
+    return matcher
 
 
 def make_dialog(
