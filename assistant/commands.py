@@ -161,7 +161,7 @@ def say(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def reflect(args: argparse.Namespace, settings: Settings) -> int:
-    from .voice import reflect as run
+    from .reflect_cli import reflect as run
 
     return run(args, settings)
 

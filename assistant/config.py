@@ -122,8 +122,6 @@ _SECTIONS = {
     "matcher": MatcherSettings, "stt": SttSettings, "tts": TtsSettings,
     "audio": AudioSettings, "listen": ListenSettings,
 }
-_STATE_KEYS = {"reflection", "journal"}
-"""Sections the assistant itself keeps in the config file (schedule, journal opt-in)."""
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -160,7 +158,7 @@ def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settin
         elif key in ("engine", "model"):
             kwargs.setdefault("stt", SttSettings())
             kwargs["stt"] = dataclasses.replace(kwargs["stt"], **{key: value})
-        elif key not in _STATE_KEYS:
+        else:
             known = ", ".join(sorted([*_SECTIONS, "language", "intents_dirs", "engine", "model"]))
             raise ConfigError(f"{where}unknown setting '{key}' (known: {known})")
     return Settings(**kwargs)

@@ -1,0 +1,204 @@
+"""The dialog's services for real: the reflection reminder and the journal, with short
+spoken replies in plain words.
+
+:class:`AssistantServices` implements :class:`assistant.dialog.Services`. Its replies are meant
+to be spoken, so they hold no paths or command-line flags, and times are said the way people
+say them ("9 pm", "8:30 am", "noon"). A problem with the state file or the journal is logged
+and answered with a short apology; it never ends the conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime
+
+from .errors import AssistantError
+from .journal import Entry, Journal
+from .schedule import Clock, Reminder, Schedule, SystemClock
+from .state import State, StateStore
+
+log = logging.getLogger(__name__)
+
+MAX_READ_WORDS = 60
+"""Longest answer read back by "read me my last entry" (words); longer ones are shortened."""
+
+EXAMPLE = "every evening at nine"
+"""A schedule phrase to suggest when the person has to say it again."""
+
+SET_REPLY = "All right. I'll offer you a reflection {when}."
+"""Reply to a new schedule; ``{when}`` is :meth:`Schedule.describe`."""
+
+SORRY_SETTINGS = ("Sorry, I couldn't read or save your settings. The command line shows "
+                  "what is wrong.")
+SORRY_JOURNAL = "Sorry, I couldn't open your journal. The command line shows what is wrong."
+
+
+class AssistantServices:
+    """Reminder and journal services for one running assistant.
+
+    ``state`` keeps the schedule and the journal opt-in, ``journal`` the entries, and
+    ``clock`` says when "now" is (a fake one in tests).
+    """
+
+    def __init__(self, state: StateStore, journal: Journal, clock: Clock) -> None:
+        self.state = state
+        self.journal = journal
+        self.clock = clock
+
+    @property
+    def reminder(self) -> Reminder:
+        """The scheduled-prompt reminder over the same state."""
+        return Reminder(self.state)
+
+    # ------------------------------------------------------------------------------ schedule
+
+    def schedule(self, slots: dict[str, str]) -> str | None:
+        """Set, move, cancel or report the reflection reminder; the spoken reply."""
+        handlers: dict[str, Callable[[dict[str, str]], str]] = {
+            "cancel": self._cancel, "query": self._query, "move": self._move,
+        }
+        handler = handlers.get(slots.get("action", ""), self._set)
+        try:
+            return handler(slots)
+        except AssistantError as exc:
+            log.error("%s", exc.format_message())
+            return SORRY_SETTINGS
+
+    def _set(self, slots: dict[str, str]) -> str:
+        current = self.state.load().schedule
+        if "time" not in slots:
+            if current is not None and "days" in slots:
+                return self._store(_changed(current, slots), SET_REPLY)
+            return ("What time would you like your reflection? You could say, for example: "
+                    f"{EXAMPLE}.")
+        return self._store(_changed(None, slots), SET_REPLY)
+
+    def _move(self, slots: dict[str, str]) -> str:
+        current = self.state.load().schedule
+        if "time" not in slots and "days" not in slots:
+            return "What time should I move your reflection to?"
+        if current is None:
+            if "time" not in slots:
+                return f"You have no reflection reminder yet. You could say: {EXAMPLE}."
+            return self._store(_changed(None, slots),
+                               "You had no reflection reminder, so I've set one: {when}.")
+        return self._store(_changed(current, slots),
+                           "All right. I've moved your reflection to {when}.")
+
+    def _cancel(self, slots: dict[str, str]) -> str:
+        if self.state.load().schedule is None:
+            return "You have no reflection reminder to cancel."
+        self.state.update(schedule=None, schedule_set=None)
+        return "All right. I've cancelled your reflection reminder. You can set a new one any time."
+
+    def _query(self, slots: dict[str, str]) -> str:
+        current = self.state.load().schedule
+        if current is None:
+            return ("You have no reflection reminder yet. You could say: "
+                    f"remind me to reflect {EXAMPLE}.")
+        return f"Your reflection is set for {current.describe()}."
+
+    def _store(self, schedule: Schedule | None, reply: str) -> str:
+        if schedule is None:
+            return f"Sorry, I didn't catch a time I can use. Could you say it like this: {EXAMPLE}?"
+        self.state.update(schedule=schedule, schedule_set=self.clock.now())
+        return reply.format(when=schedule.describe())
+
+    # ------------------------------------------------------------------------------- journal
+
+    def journal_set(self, enabled: bool) -> str | None:
+        """Turn the journal on or off; the spoken reply."""
+        try:
+            was = self.state.load().journal
+            self.state.update(journal=enabled)
+            kept = self.journal.count()
+        except AssistantError as exc:
+            log.error("%s", exc.format_message())
+            return SORRY_SETTINGS
+        return _journal_on(was) if enabled else _journal_off(was, kept)
+
+    def journal_save(self, prompt: str, answer: str) -> bool:
+        """Keep an answer when the journal is on; True if it was kept."""
+        try:
+            if not self.state.load().journal:
+                return False
+            self.journal.add(prompt, answer, when=self.clock.now())
+        except AssistantError as exc:
+            log.error("the answer was not kept: %s", exc.format_message())
+            return False
+        return True
+
+    def journal_last(self) -> str | None:
+        """A short spoken summary of the last journal entry: its date, prompt and answer."""
+        try:
+            state = self.state.load()
+            entry = self.journal.last()
+        except AssistantError as exc:
+            log.error("%s", exc.format_message())
+            return SORRY_JOURNAL
+        if entry is None:
+            return _empty_journal(state)
+        return _read_entry(entry, self.clock.now())
+
+
+def make_services(clock: Clock | None = None) -> AssistantServices:
+    """The services over the user's own state file and journal."""
+    return AssistantServices(StateStore(), Journal(), clock or SystemClock())
+
+
+def _changed(current: Schedule | None, slots: dict[str, str]) -> Schedule | None:
+    """``current`` (or a daily schedule) with the time and days said in ``slots``; None if
+    they are not usable."""
+    time = slots.get("time") or (current.time if current else "")
+    days = slots.get("days") or (current.days if current else "daily")
+    try:
+        return Schedule(time, days)
+    except ValueError:
+        return None
+
+
+def _journal_on(was: bool) -> str:
+    lead = "Your journal is already on." if was else "Your journal is on."
+    return (f"{lead} I'll keep your answers as text in a private file on this device, and "
+            "nowhere else. You can turn it off, or delete it with the journal delete command.")
+
+
+def _journal_off(was: bool, kept: int) -> str:
+    lead = ("Your journal is already off." if not was
+            else "Your journal is off. I won't keep your answers from now on.")
+    if not kept:
+        return lead
+    entries = "entry" if kept == 1 else "entries"
+    return (f"{lead} The {kept} {entries} you saved stay on this device until you delete them "
+            "with the journal delete command.")
+
+
+def _empty_journal(state: State) -> str:
+    if not state.journal:
+        return ("Your journal is off, so I haven't kept any answers. Say: turn on my journal, "
+                "if you'd like me to.")
+    return "Your journal is empty so far. Your next reflection answer will be the first entry."
+
+
+def _read_entry(entry: Entry, now: datetime) -> str:
+    when = entry.when.astimezone(now.tzinfo)
+    words = entry.answer.split()
+    answer = " ".join(words[:MAX_READ_WORDS])
+    if len(words) > MAX_READ_WORDS:
+        answer += " ... and a little more."
+    prompt = entry.prompt.rstrip()
+    return f"{_spoken_day(when.date(), now.date())}, I asked: {prompt} You said: {answer}"
+
+
+def _spoken_day(day: date, today: date) -> str:
+    """Today, Yesterday, or "On Saturday 9 May" (with the year when it is not this year)."""
+    if day == today:
+        return "Today"
+    if (today - day).days == 1:
+        return "Yesterday"
+    year = "" if day.year == today.year else f" {day.year}"
+    return f"On {day:%A} {day.day} {day:%B}{year}"
+
+
+__all__ = ["AssistantServices", "make_services"]
