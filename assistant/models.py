@@ -1,0 +1,614 @@
+"""Vosk model management: the catalog, installed models, install and remove.
+
+Models live in ``<data dir>/models/<name>/`` (``assistant.config.data_dir()``, which honours
+``TRUST_ASSISTANT_DATA_DIR``), readable by the user only. :func:`install` takes a catalog NAME,
+an http(s) URL, a local ``.zip`` or a model directory; it downloads with a progress bar and
+resumes an interrupted download (HTTP Range into a ``.part`` file), checks size and sha256,
+refuses archives that would write outside their folder, unpacks into a temporary folder beside
+the models, checks that Vosk can load the result and only then moves it into place. Only an
+install from a URL (or a catalog name) touches the network.
+
+The catalog is ``models/catalog.yaml`` in the repository (shipped as
+``assistant.shipped_models``); ``TRUST_ASSISTANT_MODEL_CATALOG`` names another file instead
+(a mirror, or a test).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import stat
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .config import data_dir, private_dir
+from .errors import ModelError
+
+log = logging.getLogger(__name__)
+
+CATALOG_ENV = "TRUST_ASSISTANT_MODEL_CATALOG"
+"""Environment variable naming a catalog file to use instead of the shipped one."""
+METADATA_FILE = ".trust-assistant.json"
+"""Written into each installed model: name, language, source, sha256."""
+INSTALL_HINT = "trust-assistant models install NAME|URL|ZIP|DIR"
+_CHUNK = 1 << 20
+_RETRIES = 5
+_TIMEOUT_S = 30.0
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A downloadable model."""
+
+    name: str
+    language: str
+    """Language tag, e.g. ``en-us``."""
+    url: str
+    size: int
+    """Size of the zip file (bytes)."""
+    sha256: str
+    """Hex sha256 of the zip file."""
+    license: str
+    description: str
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    """A model in the models directory."""
+
+    name: str
+    path: Path
+    language: str | None
+    """Language tag (from the catalog, the install, or the name); None when unknown."""
+
+
+# -- catalog ---------------------------------------------------------------------------------
+
+
+def available_models() -> list[CatalogEntry]:
+    """The catalog of downloadable models."""
+    path = os.environ.get(CATALOG_ENV)
+    if path:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ModelError(f"cannot read model catalog {path}: {exc.strerror}") from None
+        return _parse_catalog(text, path)
+    return _parse_catalog(_shipped_catalog(), "models/catalog.yaml")
+
+
+def _shipped_catalog() -> str:
+    from importlib import resources
+
+    try:
+        return (resources.files("assistant.shipped_models") / "catalog.yaml").read_text("utf-8")
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        fallback = Path(__file__).resolve().parent.parent / "models" / "catalog.yaml"
+        return fallback.read_text(encoding="utf-8")
+
+
+def _parse_catalog(text: str, where: str) -> list[CatalogEntry]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ModelError(f"model catalog {where} is not valid YAML: {exc}") from None
+    entries = data.get("models") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise ModelError(f"model catalog {where} must have a 'models' list")
+    return [_catalog_entry(item, where) for item in entries]
+
+
+def _catalog_entry(item: Any, where: str) -> CatalogEntry:
+    fields = ("name", "language", "url", "size", "sha256", "license", "description")
+    if not isinstance(item, dict) or any(key not in item for key in fields):
+        raise ModelError(f"model catalog {where}: every entry needs {', '.join(fields)}")
+    try:
+        return CatalogEntry(
+            name=str(item["name"]), language=str(item["language"]), url=str(item["url"]),
+            size=int(item["size"]), sha256=str(item["sha256"]).lower(),
+            license=str(item["license"]), description=" ".join(str(item["description"]).split()),
+        )
+    except (TypeError, ValueError):
+        raise ModelError(f"model catalog {where}: bad size in entry {item.get('name')}") from None
+
+
+def catalog_entry(name: str) -> CatalogEntry | None:
+    """The catalog entry called ``name``, if any."""
+    return next((e for e in available_models() if e.name == name), None)
+
+
+# -- installed models ------------------------------------------------------------------------
+
+
+def models_dir(create: bool = False) -> Path:
+    """Where models are installed (``<data dir>/models``); created mode 0700 if ``create``."""
+    path = data_dir() / "models"
+    return private_dir(path) if create else path
+
+
+def installed_models() -> list[InstalledModel]:
+    """The models installed, by name."""
+    root = models_dir()
+    if not root.is_dir():
+        return []
+    return [
+        _installed(path)
+        for path in sorted(root.iterdir())
+        if not path.name.startswith(".") and path.is_dir() and looks_like_vosk_model(path)
+    ]
+
+
+def models_for_language(language: str) -> list[InstalledModel]:
+    """Installed models for ``language`` (``en`` matches ``en-us`` and ``en-in`` too)."""
+    wanted = language.lower()
+    return [
+        m for m in installed_models()
+        if m.language and (m.language.lower() == wanted or m.language.lower().startswith(
+            wanted + "-"))
+    ]
+
+
+def _installed(path: Path) -> InstalledModel:
+    language = _read_metadata(path).get("language")
+    if not language:
+        entry = catalog_entry(path.name)
+        language = entry.language if entry else guess_language(path.name)
+    return InstalledModel(path.name, path, language)
+
+
+def _read_metadata(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads((path / METADATA_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def guess_language(name: str) -> str | None:
+    """The language tag in a Vosk model's name: ``vosk-model-small-en-us-0.15`` -> ``en-us``."""
+    match = re.match(r"^vosk-model-(?:small-)?(.*)$", name.lower())
+    if not match:
+        return None
+    tags = []
+    for token in match.group(1).split("-"):
+        if not re.fullmatch(r"[a-z]{2,3}", token):
+            break
+        tags.append(token)
+    return "-".join(tags[:2]) or None
+
+
+def looks_like_vosk_model(path: Path) -> bool:
+    """True if ``path`` has the files of a Vosk model (``am/final.mdl`` and ``conf/``)."""
+    has_am = (path / "am" / "final.mdl").is_file() or (path / "final.mdl").is_file()
+    has_conf = (path / "conf").is_dir() or (path / "mfcc.conf").is_file()
+    return has_am and has_conf
+
+
+def resolve_model(name_or_path: str | Path) -> Path:
+    """The model directory ``name_or_path`` means: a directory, or an installed model's name."""
+    text = str(name_or_path)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        if looks_like_vosk_model(path):
+            return path.resolve()
+        raise ModelError(f"{path} is not a Vosk model directory (no am/final.mdl and conf/); "
+                         f"give a model folder or install one: {INSTALL_HINT}")
+    if _NAME.match(text):
+        candidate = models_dir() / text
+        if candidate.is_dir() and looks_like_vosk_model(candidate):
+            return candidate
+    raise ModelError(_missing_message(text))
+
+
+def _missing_message(text: str) -> str:
+    if catalog_entry(text) is not None:
+        return f"Vosk model '{text}' is not installed; install it with: " \
+               f"trust-assistant models install {text}"
+    names = ", ".join(m.name for m in installed_models()) or "none"
+    return (f"no Vosk model '{text}': not a model directory nor an installed model "
+            f"(installed: {names}); install one with: {INSTALL_HINT}")
+
+
+def remove(name: str) -> Path:
+    """Delete the installed model ``name``; return the path it had."""
+    path = models_dir() / name
+    if not _NAME.match(name) or not path.is_dir():
+        names = ", ".join(m.name for m in installed_models()) or "none"
+        raise ModelError(f"no installed model '{name}' (installed: {names})")
+    trash = path.with_name(f".removing-{name}-{os.getpid()}")
+    os.replace(path, trash)  # the model vanishes at once, never half-deleted
+    shutil.rmtree(trash, ignore_errors=True)
+    return path
+
+
+# -- install ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Source:
+    kind: str
+    """``url``, ``zip`` or ``dir``."""
+    location: str
+    name: str
+    language: str | None
+    size: int | None
+    sha256: str | None
+
+
+def install(
+    source: str | Path,
+    *,
+    progress: bool = True,
+    expected_sha256: str | None = None,
+    expected_size: int | None = None,
+    name: str | None = None,
+    language: str | None = None,
+    force: bool = False,
+) -> InstalledModel:
+    """Install a model from a catalog NAME, an http(s) URL, a local .zip or a model DIR.
+
+    Size (bytes) and sha256 are checked against ``expected_*`` or, when the name is in the
+    catalog, the catalog's values. ``name`` defaults to the catalog name, else the file or
+    folder name. An installed model of that name is returned as is, unless ``force``.
+    Raise :class:`ModelError` (one line, saying what to do) on any failure; nothing is left
+    behind except a partial download, which the next attempt resumes.
+    """
+    src = _classify(str(source), name, language, expected_sha256, expected_size)
+    target = models_dir(create=True) / src.name
+    if not force and looks_like_vosk_model(target):
+        log.info("model %s is already installed at %s", src.name, target)
+        return _installed(target)
+    work = Path(tempfile.mkdtemp(prefix=".install-", dir=target.parent))
+    try:
+        root, digest = _stage(src, work, progress)
+        _check_loads(root, src)
+        _write_metadata(root, src, digest)
+        _move_into_place(root, target)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    log.info("installed model %s at %s", src.name, target)
+    return _installed(target)
+
+
+def _classify(text: str, name: str | None, language: str | None, sha256: str | None,
+              size: int | None) -> _Source:
+    """What ``text`` names: a URL, a catalog model, a zip file or a directory."""
+    entry = None
+    if re.match(r"^https?://", text, re.IGNORECASE):
+        kind, location = "url", text
+        default_name = _strip_zip(PurePosixPath(text.split("?", 1)[0]).name)
+    elif Path(text).expanduser().is_dir():
+        kind, location = "dir", str(Path(text).expanduser())
+        default_name = Path(location).resolve().name
+    elif Path(text).expanduser().is_file():
+        kind, location = "zip", str(Path(text).expanduser())
+        default_name = _strip_zip(Path(location).name)
+    elif (entry := catalog_entry(text)) is not None:
+        kind, location, default_name = "url", entry.url, entry.name
+    else:
+        raise ModelError(
+            f"cannot install '{text}': not a catalog model, an http(s) URL, a .zip file or a "
+            "model directory (see: trust-assistant models list --available)"
+        )
+    final_name = name or default_name
+    if not _NAME.match(final_name):
+        raise ModelError(f"'{final_name}' cannot be a model name; give one with --name")
+    entry = entry or catalog_entry(final_name)
+    if entry is not None and kind != "dir":
+        sha256 = sha256 or entry.sha256
+        size = size or entry.size
+    return _Source(kind, location, final_name, language or (entry.language if entry else None)
+                   or guess_language(final_name), size, sha256.lower() if sha256 else None)
+
+
+def _strip_zip(filename: str) -> str:
+    return filename[:-4] if filename.lower().endswith(".zip") else filename
+
+
+def _stage(src: _Source, work: Path, progress: bool) -> tuple[Path, str | None]:
+    """Put the model into ``work``; return its root folder and the archive's sha256."""
+    if src.kind == "dir":
+        return _copy_dir(Path(src.location), work / "model"), None
+    downloaded = src.kind == "url"
+    archive = _download(src, progress) if downloaded else Path(src.location)
+    digest = _verify(archive, src, delete_bad=downloaded)
+    try:
+        _extract(archive, work / "model", progress, src.location)
+    finally:
+        if downloaded:  # verified and unpacked (or unusable): no longer needed
+            archive.unlink(missing_ok=True)
+    return _model_root(work / "model", src.location), digest
+
+
+# -- download --------------------------------------------------------------------------------
+
+
+def _part_path(src: _Source) -> Path:
+    """The partial download of ``src``: same URL, same file, so a later run can resume it."""
+    key = hashlib.sha256(src.location.encode()).hexdigest()[:12]
+    return models_dir(create=True) / f".{src.name}-{key}.zip.part"
+
+
+def _download(src: _Source, progress: bool) -> Path:
+    """Fetch ``src`` into its ``.part`` file, resuming what is there; return that file."""
+    part = _part_path(src)
+    if src.size is not None and part.exists() and part.stat().st_size > src.size:
+        part.unlink()
+    bar = _progress_bar(src.name, src.size, part, progress)
+    try:
+        for attempt in range(1, _RETRIES + 1):
+            try:
+                if _fetch(src, part, bar):
+                    return part
+            except _Interrupted as exc:
+                log.warning("download of %s interrupted (%s); resuming", src.location, exc)
+                if attempt == _RETRIES:
+                    raise ModelError(
+                        f"download of {src.location} failed ({exc}); run the same command "
+                        "again to resume"
+                    ) from None
+                time.sleep(min(0.5 * attempt, 3.0))
+    finally:
+        bar.close()
+    raise ModelError(f"download of {src.location} did not finish; run the command again")
+
+
+class _Interrupted(Exception):
+    """A download that stopped part-way and can be resumed."""
+
+
+def _fetch(src: _Source, part: Path, bar: Any) -> bool:
+    """One HTTP request continuing ``part``; True when the whole file is there."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
+    have = part.stat().st_size if part.exists() else 0
+    if src.size is not None and have == src.size:
+        return True
+    request = urllib.request.Request(src.location, headers={"User-Agent": "trust-assistant"})
+    if have:
+        request.add_header("Range", f"bytes={have}-")
+    try:
+        with urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
+            return _receive(response, part, have, bar, src)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and have and src.size is None:
+            return True  # the server has nothing past what we have
+        part.unlink(missing_ok=True)
+        raise ModelError(f"cannot download {src.location}: HTTP {exc.code} {exc.reason}; "
+                         "check the URL") from None
+    except urllib.error.URLError as exc:
+        raise _Interrupted(str(exc.reason)) from None
+    except (http.client.HTTPException, OSError) as exc:
+        raise _Interrupted(_one_line(exc)) from None
+
+
+def _receive(response: Any, part: Path, have: int, bar: Any, src: _Source) -> bool:
+    resumed = response.status == 206
+    if not resumed:
+        have = 0  # the server ignored Range (or there was nothing): start over
+    bar.reset(total=src.size or _total_size(response, have))
+    bar.update(have)
+    length = response.headers.get("Content-Length")
+    expected = int(length) if length and length.isdigit() else None
+    received = 0
+    with part.open("ab" if resumed else "wb") as out:
+        while chunk := response.read(_CHUNK):
+            out.write(chunk)
+            received += len(chunk)
+            bar.update(len(chunk))
+    if expected is not None and received < expected:
+        raise _Interrupted(f"got {received} of {expected} bytes")
+    return True
+
+
+def _total_size(response: Any, have: int) -> int | None:
+    length = response.headers.get("Content-Length")
+    return have + int(length) if length and length.isdigit() else None
+
+
+def _progress_bar(name: str, total: int | None, part: Path, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    initial = part.stat().st_size if part.exists() else 0
+    return tqdm(total=total, initial=initial, unit="B", unit_scale=True, unit_divisor=1024,
+                desc=name, disable=not enabled, file=sys.stderr, leave=True)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# -- checks ----------------------------------------------------------------------------------
+
+
+def _verify(archive: Path, src: _Source, *, delete_bad: bool) -> str:
+    """Check size (bytes) and sha256 of ``archive``; return its sha256."""
+    size = archive.stat().st_size
+    if src.size is not None and size != src.size:
+        if delete_bad:
+            archive.unlink(missing_ok=True)
+        raise ModelError(f"{src.location}: got {size} bytes, expected {src.size}; "
+                         "the file is incomplete or not the right one (run the command again)")
+    digest = _sha256(archive)
+    if src.sha256 is not None and digest != src.sha256:
+        if delete_bad:
+            archive.unlink(missing_ok=True)
+        raise ModelError(f"{src.location}: sha256 is {digest[:16]}..., expected "
+                         f"{src.sha256[:16]}...; the file is corrupt or not the right one, "
+                         "nothing was installed")
+    return digest
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _check_loads(root: Path, src: _Source) -> None:
+    """Load the model with Vosk, so a broken one is never declared installed."""
+    try:
+        import vosk
+    except ImportError:
+        raise ModelError("Vosk is not installed (pip install vosk); cannot check the model") \
+            from None
+    vosk.SetLogLevel(-1)
+    try:
+        model = vosk.Model(str(root))
+    except Exception as exc:
+        raise ModelError(f"Vosk cannot load the model from {src.location} ({_one_line(exc)}); "
+                         "it is corrupt, incomplete or for another Vosk version") from None
+    del model
+
+
+def _model_root(folder: Path, where: str) -> Path:
+    """The Vosk model inside ``folder``: itself, or down a chain of single sub-folders."""
+    current = folder
+    for _ in range(4):
+        if looks_like_vosk_model(current):
+            return current
+        children = [p for p in current.iterdir()
+                    if not p.name.startswith(".") and p.name != "__MACOSX"]
+        if len(children) != 1 or not children[0].is_dir():
+            break
+        current = children[0]
+    raise ModelError(f"{where} does not contain a Vosk model (no am/final.mdl and conf/ "
+                     "folder); is it the right file?")
+
+
+# -- unpacking -------------------------------------------------------------------------------
+
+
+def _extract(archive: Path, dest: Path, progress: bool, where: str) -> None:
+    """Unpack ``archive`` into ``dest``, refusing members that would land outside it."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = [(info, _safe_member(info, where)) for info in zf.infolist()]
+            _check_space(dest.parent, sum(info.file_size for info, _ in members), where)
+            dest.mkdir(mode=0o700)
+            with _unpack_bar(members, progress) as bar:
+                for info, relative in members:
+                    _extract_member(zf, info, relative, dest, where)
+                    bar.update(info.file_size)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError) as exc:
+        raise ModelError(f"{where} is not a valid zip archive ({_one_line(exc)})") from None
+    except OSError as exc:
+        raise ModelError(f"cannot unpack {where}: {exc.strerror or exc}") from None
+
+
+def _safe_member(info: zipfile.ZipInfo, where: str) -> PurePosixPath:
+    """The member's path, relative and inside the archive's folder, or :class:`ModelError`."""
+    raw = info.filename.replace("\\", "/")
+    path = PurePosixPath(raw)
+    if (raw.startswith("/") or re.match(r"^[A-Za-z]:", raw) or ".." in path.parts
+            or "\0" in raw):
+        raise ModelError(f"{where} is unsafe: member '{info.filename}' would be written "
+                         "outside the model folder; refusing to unpack it")
+    return path
+
+
+def _is_symlink(info: zipfile.ZipInfo) -> bool:
+    return info.create_system == 3 and stat.S_ISLNK(info.external_attr >> 16)
+
+
+def _extract_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, relative: PurePosixPath,
+                    dest: Path, where: str) -> None:
+    target = dest.joinpath(*relative.parts) if relative.parts else dest
+    if info.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if _is_symlink(info):
+        link = zf.read(info).decode("utf-8", errors="replace")
+        resolved = (target.parent / link).resolve()
+        if Path(link).is_absolute() or not resolved.is_relative_to(dest.resolve()):
+            raise ModelError(f"{where} is unsafe: symlink '{info.filename}' points outside "
+                             f"the model folder ({link}); refusing to unpack it")
+        os.symlink(link, target)
+        return
+    with zf.open(info) as source, target.open("wb") as out:
+        shutil.copyfileobj(source, out, _CHUNK)
+
+
+def _check_space(folder: Path, needed: int, where: str) -> None:
+    free = shutil.disk_usage(folder).free
+    if needed > free:
+        raise ModelError(f"not enough disk space to unpack {where}: needs {needed >> 20} MB, "
+                         f"{free >> 20} MB free in {folder}")
+
+
+@contextlib.contextmanager
+def _unpack_bar(members: list[tuple[zipfile.ZipInfo, PurePosixPath]],
+                progress: bool) -> Iterator[Any]:
+    from tqdm import tqdm
+
+    total = sum(info.file_size for info, _ in members)
+    bar = tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="unpacking",
+               disable=not progress, file=sys.stderr)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+def _copy_dir(source: Path, dest: Path) -> Path:
+    """Copy the model found in ``source`` to ``dest`` (symlinks are copied as files)."""
+    root = _model_root(source, str(source))
+    try:
+        shutil.copytree(root, dest, symlinks=False)
+    except (OSError, shutil.Error) as exc:
+        raise ModelError(f"cannot copy the model from {root}: {_one_line(exc)}") from None
+    dest.chmod(0o700)
+    return dest
+
+
+def _write_metadata(root: Path, src: _Source, digest: str | None) -> None:
+    meta = {"name": src.name, "language": src.language, "source": src.location,
+            "sha256": digest, "installed": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    (root / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+
+
+def _move_into_place(root: Path, target: Path) -> None:
+    """Rename ``root`` to ``target`` (same filesystem: atomic), replacing an old copy."""
+    root.chmod(0o700)
+    old: Path | None = None
+    if target.exists():
+        old = target.with_name(f".replaced-{target.name}-{os.getpid()}")
+        os.replace(target, old)
+    try:
+        os.replace(root, target)
+    except OSError as exc:
+        if old is not None:
+            os.replace(old, target)
+        raise ModelError(f"cannot install into {target}: {exc.strerror or exc}") from None
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def format_size(size: int) -> str:
+    """A size in bytes for people: ``41.2 MB``."""
+    value = float(size)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{size} B"
+

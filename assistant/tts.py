@@ -1,0 +1,405 @@
+"""Speech output: text -> :class:`~assistant.audio.Audio` behind the small :class:`Synthesizer`
+protocol, played by :class:`~assistant.audio.Player` so that it can be interrupted.
+
+The engine is pyttsx3 (espeak-ng on Linux, SAPI5 on Windows, NSSpeech on macOS), imported and
+initialised lazily and only once per process (espeak can be initialised only once). pyttsx3's own
+playback shells out to ``aplay`` and cannot be stopped, so speech is synthesised to a temporary
+file and played by our :class:`~assistant.audio.Player` in small blocks instead.
+
+A failure (no pyttsx3, no espeak-ng, no output device) raises :class:`EngineError` or
+:class:`AudioError` with a one-line message; the caller then prints the reply instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import struct
+import sys
+import tempfile
+import threading
+import time
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from .audio import Audio, Player
+from .config import AudioSettings, TtsSettings
+from .errors import AudioError, ConfigError, EngineError
+
+__all__ = [
+    "MAX_RATE", "MIN_RATE", "Audio", "Player", "Pyttsx3Synthesizer", "Speaker", "Synthesizer",
+    "Voice", "make_synthesizer", "write_wav",
+]
+
+log = logging.getLogger(__name__)
+
+MIN_RATE = 80
+"""Slowest speaking rate (words per minute)."""
+MAX_RATE = 450
+"""Fastest speaking rate (words per minute)."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A voice the engine offers."""
+
+    id: str
+    """What to put in ``tts.voice`` (e.g. ``gmw/en-us`` for espeak-ng)."""
+    name: str
+    languages: tuple[str, ...] = ()
+    gender: str | None = None
+
+
+class Synthesizer(Protocol):
+    """Turns text into speech audio; voice, rate and volume can change between replies."""
+
+    @property
+    def voice(self) -> str | None:
+        """Id of the current voice; None = the engine's default."""
+
+    @property
+    def rate(self) -> int:
+        """Speaking rate (words per minute)."""
+
+    @property
+    def volume(self) -> float:
+        """Volume (0..1)."""
+
+    def set_voice(self, voice: str | None) -> str | None:
+        """Use ``voice`` (id, name or language); return its id; EngineError if unknown."""
+
+    def set_rate(self, wpm: int) -> int:
+        """Speak at ``wpm`` words per minute (clamped to the engine's range); return it."""
+
+    def set_volume(self, volume: float) -> float:
+        """Speak at ``volume`` (0..1); return it."""
+
+    def voices(self) -> list[Voice]:
+        """The voices available."""
+
+    def synthesize(self, text: str) -> Audio:
+        """``text`` as 16-bit mono speech."""
+
+
+# -- the pyttsx3 engine, shared by the whole process -----------------------------------------
+
+_engine_lock = threading.RLock()
+_engines: dict[str | None, Any] = {}
+
+
+def _engine(driver: str | None) -> Any:
+    """The process's pyttsx3 engine for ``driver`` (None = the platform's default)."""
+    with _engine_lock:
+        if driver not in _engines:
+            _engines[driver] = _init_engine(driver)
+        return _engines[driver]
+
+
+def _init_engine(driver: str | None) -> Any:
+    try:
+        import pyttsx3
+    except ImportError:
+        raise EngineError(
+            "text-to-speech needs pyttsx3 (pip install pyttsx3); replies are printed instead"
+        ) from None
+    try:
+        engine = pyttsx3.init(driver)
+    except Exception as exc:
+        hint = " (install espeak-ng: sudo apt install espeak-ng)" if sys.platform.startswith(
+            "linux") else ""
+        raise EngineError(f"text-to-speech is unavailable: {_one_line(exc)}{hint}") from None
+    _quiet_driver(engine)
+    if _is_espeak(engine):
+        # The driver proxy starts out "busy", so the first runAndWait() would end before the
+        # first utterance is written; an empty run clears that state.
+        engine.runAndWait()
+    return engine
+
+
+def _is_espeak(engine: Any) -> bool:
+    return getattr(engine, "driver_name", None) == "espeak"
+
+
+def _wait_idle(engine: Any, timeout_s: float = 5.0) -> None:
+    """Wait until espeak-ng's own thread is idle (at most ``timeout_s`` seconds).
+
+    pyttsx3 drives espeak-ng asynchronously and cancels whatever espeak is still busy with when
+    its loop starts: a rate, volume or voice change queued in espeak a moment before would be
+    dropped, and the next utterance could be cut. Waiting for idle before each step avoids it.
+    """
+    if not _is_espeak(engine):
+        return
+    from pyttsx3.drivers import _espeak
+
+    deadline = time.monotonic() + timeout_s
+    while _espeak.IsPlaying() and time.monotonic() < deadline:
+        time.sleep(0.002)
+
+
+def _quiet_driver(engine: Any) -> None:
+    """pyttsx3's espeak driver prints "Audio saved to ..." on stdout; send that to the log."""
+    module = sys.modules.get(f"pyttsx3.drivers.{getattr(engine, 'driver_name', '')}")
+    if module is not None:
+        module.print = _driver_print  # type: ignore[attr-defined]
+
+
+def _driver_print(*args: object, **_: object) -> None:
+    log.debug("pyttsx3: %s", " ".join(map(str, args)))
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class Pyttsx3Synthesizer:
+    """The pyttsx3 engine (espeak-ng / SAPI5 / NSSpeech) as a :class:`Synthesizer`.
+
+    ``rate`` is in words per minute, ``volume`` 0..1, ``voice`` an id, name or language as
+    :meth:`voices` lists them (None = the engine's default). Each synthesizer applies its own
+    settings to the shared engine before every utterance.
+    """
+
+    name = "pyttsx3"
+
+    def __init__(self, voice: str | None = None, rate: int = 165, volume: float = 1.0,
+                 driver: str | None = None) -> None:
+        self._engine = _engine(driver)
+        self._voice: str | None = None
+        self._rate = 0
+        self._volume = 1.0
+        self._last_rate = 22050
+        self.set_voice(voice)
+        self.set_rate(rate)
+        self.set_volume(volume)
+
+    @classmethod
+    def from_settings(cls, settings: TtsSettings) -> Pyttsx3Synthesizer:
+        return cls(settings.voice, settings.rate, settings.volume)
+
+    @property
+    def voice(self) -> str | None:
+        return self._voice
+
+    @property
+    def rate(self) -> int:
+        return self._rate
+
+    @property
+    def volume(self) -> float:
+        return self._volume
+
+    def set_voice(self, voice: str | None) -> str | None:
+        self._voice = None if voice is None else find_voice(voice, self.voices()).id
+        return self._voice
+
+    def set_rate(self, wpm: int) -> int:
+        self._rate = max(MIN_RATE, min(MAX_RATE, int(wpm)))
+        return self._rate
+
+    def set_volume(self, volume: float) -> float:
+        if not 0.0 <= volume <= 1.0:
+            raise ConfigError(f"tts volume must be between 0 and 1, got {volume}")
+        self._volume = float(volume)
+        return self._volume
+
+    def voices(self) -> list[Voice]:
+        with _engine_lock:
+            raw = self._engine.getProperty("voices") or []
+        return [_voice_of(v) for v in raw]
+
+    def synthesize(self, text: str) -> Audio:
+        """``text`` as speech (16-bit mono, the engine's rate: 22050 Hz for espeak-ng)."""
+        if not text.strip():
+            return Audio(b"", self._last_rate)
+        suffix = ".aiff" if sys.platform == "darwin" else ".wav"
+        workdir = Path(tempfile.mkdtemp(prefix="trust-assistant-tts-"))
+        try:
+            path = workdir / f"speech{suffix}"
+            self._synthesize_to(text, path)
+            audio = _read_speech_file(path)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        if not audio.pcm:
+            raise EngineError("text-to-speech produced no audio; replies are printed instead")
+        self._last_rate = audio.sample_rate
+        return audio
+
+    def _synthesize_to(self, text: str, path: Path) -> None:
+        with _engine_lock:
+            try:
+                _wait_idle(self._engine)
+                self._apply()
+                _wait_idle(self._engine)
+                self._engine.save_to_file(text, str(path))
+                self._engine.runAndWait()
+            except EngineError:
+                raise
+            except Exception as exc:
+                raise EngineError(f"text-to-speech failed: {_one_line(exc)}") from None
+        if not path.exists() or path.stat().st_size == 0:
+            raise EngineError("text-to-speech produced no audio; replies are printed instead")
+
+    def _apply(self) -> None:
+        if self._voice is not None:
+            self._engine.setProperty("voice", self._voice)
+        self._engine.setProperty("rate", self._rate)
+        self._engine.setProperty("volume", self._volume)
+
+
+def _voice_of(raw: Any) -> Voice:
+    languages = tuple(
+        lang.decode(errors="replace") if isinstance(lang, bytes) else str(lang)
+        for lang in (getattr(raw, "languages", None) or ())
+    )
+    return Voice(id=str(raw.id), name=str(raw.name or raw.id), languages=languages,
+                 gender=getattr(raw, "gender", None))
+
+
+def find_voice(spec: str, voices: list[Voice]) -> Voice:
+    """The voice ``spec`` names: an id, the id's last part, a name or a language (any case)."""
+    wanted = spec.strip().lower()
+    for key in (_voice_ids, _voice_short_ids, _voice_names, _voice_languages):
+        for voice in voices:
+            if wanted in key(voice):
+                return voice
+    sample = ", ".join(v.id for v in voices[:5])
+    raise EngineError(
+        f"unknown voice '{spec}' (e.g. {sample}); list them with: trust-assistant say --list-voices"
+    )
+
+
+def _voice_ids(voice: Voice) -> list[str]:
+    return [voice.id.lower()]
+
+
+def _voice_short_ids(voice: Voice) -> list[str]:
+    return [voice.id.lower().replace("\\", "/").rsplit("/", 1)[-1]]
+
+
+def _voice_names(voice: Voice) -> list[str]:
+    return [voice.name.lower()]
+
+
+def _voice_languages(voice: Voice) -> list[str]:
+    return [lang.lower() for lang in voice.languages]
+
+
+def make_synthesizer(settings: TtsSettings) -> Synthesizer:
+    """The synthesizer ``settings`` ask for; :class:`EngineError` if it cannot be loaded."""
+    return Pyttsx3Synthesizer.from_settings(settings)
+
+
+# -- files -----------------------------------------------------------------------------------
+
+
+def write_wav(audio: Audio, path: Path | str) -> Path:
+    """Write ``audio`` as a 16-bit mono WAV file; :class:`AudioError` when it cannot."""
+    path = Path(path)
+    try:
+        with path.open("wb") as out, wave.open(out, "wb") as handle:
+            handle.setnchannels(1)
+            handle.setsampwidth(2)
+            handle.setframerate(audio.sample_rate)
+            handle.writeframes(audio.pcm)
+    except OSError as exc:
+        raise AudioError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def _read_speech_file(path: Path) -> Audio:
+    """The engine's output file (WAV, or AIFF from NSSpeech) as 16-bit mono audio."""
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+    try:
+        if magic == b"FORM":
+            return _read_aiff(path)
+        with wave.open(str(path), "rb") as handle:
+            frames = handle.readframes(handle.getnframes())
+            return _to_mono16(frames, handle.getsampwidth(), handle.getnchannels(),
+                              handle.getframerate(), big_endian=False)
+    except (wave.Error, EOFError, struct.error, ValueError) as exc:
+        raise EngineError(f"cannot read the speech engine's output: {exc}") from None
+
+
+def _read_aiff(path: Path) -> Audio:
+    """A minimal reader for uncompressed AIFF (what NSSpeech writes)."""
+    data = path.read_bytes()
+    fmt: tuple[int, int, int] | None = None
+    sound = b""
+    pos = 12
+    while pos + 8 <= len(data):
+        chunk, size = data[pos:pos + 4], struct.unpack(">I", data[pos + 4:pos + 8])[0]
+        body = data[pos + 8:pos + 8 + size]
+        if chunk == b"COMM":
+            channels, _, bits = struct.unpack(">hIh", body[:8])
+            fmt = (channels, bits, round(_extended(body[8:18])))
+        elif chunk == b"SSND":
+            offset = struct.unpack(">I", body[:4])[0]
+            sound = body[8 + offset:]
+        pos += 8 + size + (size & 1)
+    if fmt is None:
+        raise ValueError("AIFF file without a COMM chunk")
+    channels, bits, rate = fmt
+    return _to_mono16(sound, bits // 8, channels, rate, big_endian=True)
+
+
+def _extended(raw: bytes) -> float:
+    """An 80-bit IEEE extended float (AIFF's sample rate)."""
+    exponent, mantissa = struct.unpack(">HQ", raw)
+    sign = -1.0 if exponent & 0x8000 else 1.0
+    exponent &= 0x7FFF
+    if exponent == 0 and mantissa == 0:
+        return 0.0
+    return float(sign * mantissa * 2.0 ** (exponent - 16383 - 63))
+
+
+def _to_mono16(frames: bytes, width: int, channels: int, rate: int, *,
+               big_endian: bool) -> Audio:
+    order = ">" if big_endian else "<"
+    if width == 1:
+        samples = (np.frombuffer(frames, np.uint8).astype(np.int32) - 128) << 8
+    elif width in (2, 4):
+        raw = np.frombuffer(frames, f"{order}i{width}").astype(np.int32)
+        samples = raw >> 16 if width == 4 else raw
+    else:
+        raise ValueError(f"{width * 8}-bit samples are not supported")
+    if channels > 1:
+        samples = samples[: len(samples) - len(samples) % channels]
+        samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int32)
+    return Audio(samples.astype("<i2").tobytes(), rate)
+
+
+# -- speaking --------------------------------------------------------------------------------
+
+
+class Speaker:
+    """A :class:`Synthesizer` and a :class:`Player` together: speak text, stop it at once."""
+
+    def __init__(self, synthesizer: Synthesizer, player: Player) -> None:
+        self.synthesizer = synthesizer
+        self.player = player
+
+    @classmethod
+    def from_settings(cls, tts: TtsSettings, audio: AudioSettings) -> Speaker:
+        """Build from settings; :class:`EngineError` when text-to-speech cannot be loaded."""
+        return cls(make_synthesizer(tts), Player.from_settings(audio))
+
+    def speak(self, text: str) -> bool:
+        """Say ``text``; True if it was said to the end, False if :meth:`stop` cut it short.
+
+        Raise :class:`EngineError` / :class:`AudioError` on failure (print the text instead).
+        """
+        return self.player.play(self.synthesizer.synthesize(text))
+
+    def stop(self) -> None:
+        """Cut off the current speech (barge-in, "stop"); safe from any thread."""
+        self.player.stop()
+
+    def save(self, text: str, path: Path | str) -> Path:
+        """Write ``text`` as speech to a WAV file (``say TEXT --out FILE.wav``)."""
+        return write_wav(self.synthesizer.synthesize(text), path)
+
