@@ -118,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("action", choices=["list", "install", "remove"])
     models.add_argument("name", nargs="?", help="catalogue NAME, URL, .zip or directory")
     models.add_argument("--sha256", help="expected checksum when installing from a URL or zip")
+    models.add_argument("--force", action="store_true", help="reinstall over an installed model")
 
     command("devices", "list audio input and output devices", cmd.devices)
 

@@ -9,8 +9,8 @@ schedule) are returned as actions or go through the small :class:`Services` prot
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .intents import Intent, IntentPack, render_reply
@@ -25,6 +25,10 @@ CONVERSATION = frozenset({
 
 REFLECTION = "reflection"
 """Dialog context while the person answers a reflective prompt."""
+SESSION_COMMAND_WORDS = 6
+SESSION_COMMAND_MIN = 0.8
+"""While answering, an utterance of at most this many words that matches a reflection-context
+intent ("I'm done", "another one", "skip") this well is that command, not part of the answer."""
 
 
 class Action:
@@ -143,6 +147,32 @@ class Dialog:
     @property
     def awaiting_answer(self) -> bool:
         return self.state.prompt is not None
+
+    def end_reflection(self) -> None:
+        """Give up waiting for an answer (the person stayed silent)."""
+        self.state.prompt = None
+
+    def session_command(self, text: str) -> str | None:
+        """While an answer is awaited: the intent ``text`` is instead of an answer ("I'm done",
+        "another one", "skip", or safety), or None when it is part of the answer."""
+        if self._safety(text) is not None:
+            return "safety"
+        command = self._command(text)
+        return command.intent if command is not None else None
+
+    def _safety(self, text: str) -> Match | None:
+        match = self.matcher.match(text)
+        if match.intent and self.pack.intents[match.intent].safety:
+            return match
+        return None
+
+    def _command(self, text: str) -> Match | None:
+        allowed = [i.name for i in self.pack.intents.values() if i.context == REFLECTION]
+        command = self.matcher.match(text, context=REFLECTION, only=allowed)
+        short = len(text.split()) <= SESSION_COMMAND_WORDS
+        if command.intent is not None and short and command.confidence >= SESSION_COMMAND_MIN:
+            return command
+        return None
 
     # ------------------------------------------------------------------------------ dispatch
 
@@ -273,14 +303,12 @@ class Dialog:
         prompt = self.state.prompt
         if prompt is None:
             return self.handle(text)
-        allowed = [i.name for i in self.pack.intents.values() if i.context == REFLECTION]
-        command = self.matcher.match(text, context=REFLECTION, only=allowed)
-        safety = self.matcher.match(text)
-        if safety.intent and self.pack.intents[safety.intent].safety:
+        safety = self._safety(text)
+        if safety is not None:
             self.state.prompt = None
             return self._dispatch(safety, text)
-        short = len(text.split()) <= 6
-        if command.intent is not None and short and command.confidence >= 0.8:
+        command = self._command(text)
+        if command is not None:
             return self._session_command(command, text)
         if not text:
             return self._say(text, None, 0.0, {}, "Take your time. I'm listening.",

@@ -96,11 +96,11 @@ def check(settings: Settings, as_json: bool = False) -> int:
 
 
 def _vocabulary(pack: IntentPack, settings: Settings) -> list[Finding]:
-    try:
-        from .stt.vocabulary import vocabulary_report
-    except ImportError:
-        return []
-    return [Finding("note", line) for line in vocabulary_report(pack, settings.stt)]
+    """What the speech recogniser does not know of the pack's words, and what is done."""
+    from .stt import vocabulary_report
+
+    lines = vocabulary_report(settings.stt, pack, (settings.listen.wake_phrase,))
+    return [Finding("note", line) for line in lines]
 
 
 def _print_findings(findings: list[Finding], as_json: bool) -> None:

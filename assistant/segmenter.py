@@ -55,6 +55,7 @@ class Segmenter:
         self.frame_bytes: int = self._vad.frame_bytes
         self.frame_s: float = self._vad.frame_length
         self._buffer = b""
+        self._judge = b""
         self._pre_roll: deque[bytes] = deque(
             maxlen=max(1, round(self.settings.pre_roll_s / self.frame_s)))
         self._voiced_run = 0
@@ -64,7 +65,7 @@ class Segmenter:
 
     def reset(self) -> None:
         """Forget any partial utterance (for example after the assistant spoke)."""
-        self._buffer = b""
+        self._buffer = self._judge = b""
         self._pre_roll.clear()
         self._voiced_run = self._silent_run = self._frames = 0
         self.in_speech = False
@@ -75,17 +76,20 @@ class Segmenter:
 
         self.settings = replace(self.settings, end_silence_s=seconds)
 
-    def push(self, pcm: bytes) -> list[Segment]:
+    def push(self, pcm: bytes, judge: bytes | None = None) -> list[Segment]:
+        """Add audio; ``judge`` (same length) is what voice activity is decided on, when that
+        should differ from the audio passed on (a gated copy, say)."""
         self._buffer += pcm
+        self._judge += pcm if judge is None else judge
         events: list[Segment] = []
         while len(self._buffer) >= self.frame_bytes:
-            frame = self._buffer[: self.frame_bytes]
-            self._buffer = self._buffer[self.frame_bytes :]
-            events.extend(self._frame(frame))
+            frame, self._buffer = self._buffer[: self.frame_bytes], self._buffer[self.frame_bytes :]
+            decide, self._judge = self._judge[: self.frame_bytes], self._judge[self.frame_bytes :]
+            events.extend(self._frame(frame, decide))
         return _merge(events)
 
-    def _frame(self, frame: bytes) -> list[Segment]:
-        voiced = bool(self._vad.is_speech(frame))
+    def _frame(self, frame: bytes, decide: bytes) -> list[Segment]:
+        voiced = bool(self._vad.is_speech(decide))
         if not self.in_speech:
             self._pre_roll.append(frame)
             self._voiced_run = self._voiced_run + 1 if voiced else 0

@@ -1,0 +1,503 @@
+"""The hands-free voice loop: hear a request, answer aloud, keep listening.
+
+One :class:`VoiceLoop` owns the microphone, the recogniser, the speaker and a :class:`Dialog`
+(the same dialog the typed conversation uses). In order, each turn:
+
+1. waits for speech (the segmenter finds where it starts and ends) while showing what it hears;
+2. in wake mode, acts only on utterances that start with the wake phrase, or that come within
+   a few seconds of its last reply (follow-ups such as "tell me more");
+3. hands the text to the dialog and speaks the reply. While speaking it keeps listening through
+   an echo canceller, so a person talking over the reply ("stop") cuts it short at once, and
+   its own voice is never taken for a request;
+4. after a reflective prompt, listens for a free-form answer that may pause to think, until
+   "I'm done" or a longer silence.
+
+The scheduled reflection is offered from inside the loop when it is due.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Literal
+
+from rapidfuzz import fuzz
+
+from .audio import Audio, Microphone
+from .config import ListenSettings
+from .dialog import Action, Dialog, Turn
+from .echo import EchoCanceller
+from .errors import AssistantError
+from .normalize import normalize
+from .segmenter import Event, Segment, Segmenter, SegmenterSettings
+from .stt import Mode, Recognizer
+from .tts import Speaker
+
+log = logging.getLogger(__name__)
+
+Wake = Literal["wake", "push_to_talk", "always"]
+"""How a turn starts: the wake phrase, Enter on the keyboard, or any speech at all."""
+
+POLL_S = 0.5
+"""How often the loop looks up from the microphone to check the clock (seconds)."""
+ECHO_TAIL_S = 0.25
+"""After the assistant stops speaking, this much of the microphone is dropped (seconds)."""
+BARGE_IN_SPEECH_S = 0.12
+"""Speech over a reply needed to cut the reply short (seconds)."""
+WAKE_SIMILARITY = 75.0
+"""How close (0..100) the first words must be to the wake phrase."""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    text: str
+    confidence: float
+    ended_at: float
+    """``time.monotonic()`` when the speech ended."""
+    barge_in: bool = False
+    """Spoken over the assistant's own reply."""
+    pcm: bytes = b""
+    """The audio of the utterance (16-bit mono at the recogniser's rate)."""
+
+
+class StatusLine:
+    """One line on the terminal that says what the assistant is doing (only on a terminal)."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.enabled = self.stream.isatty()
+        self._last = ""
+
+    def show(self, text: str) -> None:
+        if not self.enabled or text == self._last:
+            return
+        self._last = text
+        width = 78
+        self.stream.write("\r" + text[:width].ljust(width))
+        self.stream.flush()
+
+    def notice(self, text: str) -> None:
+        """A message for the person at the terminal (or the script's log): always stderr."""
+        if self.enabled:
+            self.stream.write("\r" + " " * 78 + "\r")
+        self._last = ""
+        print(f"trust-assistant: {text}", file=sys.stderr, flush=True)
+
+    def say(self, text: str) -> None:
+        """A line that stays (a reply, a notice)."""
+        if self.enabled:
+            self.stream.write("\r" + " " * 78 + "\r")
+        self._last = ""
+        print(text, file=self.stream if not self.enabled else sys.stdout, flush=True)
+
+
+class VoiceLoop:
+    def __init__(
+        self,
+        dialog: Dialog,
+        recognizer: Recognizer,
+        microphone: Microphone,
+        speaker: Speaker | None,
+        settings: ListenSettings,
+        *,
+        wake: Wake = "wake",
+        echo: EchoCanceller | None = None,
+        reminder_check: Callable[[], str | None] | None = None,
+        as_json: bool = False,
+        status: StatusLine | None = None,
+        enter_pressed: threading.Event | None = None,
+    ) -> None:
+        self.dialog = dialog
+        self.recognizer = recognizer
+        self.mic = microphone
+        self.speaker = speaker
+        self.settings = settings
+        self.wake = wake
+        self.echo = echo
+        self.reminder_check = reminder_check
+        self.as_json = as_json
+        self.status = status or StatusLine()
+        self.enter_pressed = enter_pressed
+        self.segmenter = Segmenter(SegmenterSettings(
+            sample_rate=recognizer.sample_rate, end_silence_s=settings.end_silence_s,
+            max_utterance_s=settings.max_utterance_s,
+        ))
+        self.follow_up_until = 0.0
+        self.turns = 0
+        self.stopping = threading.Event()
+        self.speech_failed = False
+        self.pending: Utterance | None = None
+        self._audio: list[bytes] = []
+
+    # ---------------------------------------------------------------------------------- run
+
+    def run(self, turns: int | None = None, timeout_s: float | None = None) -> int:
+        """Listen until ``turns`` turns were handled, ``timeout_s`` passed, "goodbye", or
+        :meth:`stop`; 0 when it ended normally."""
+        deadline = time.monotonic() + timeout_s if timeout_s else None
+        self.mic.flush()
+        self.status.notice(self._how_to_talk())
+        while not self.stopping.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            self._offer_due_reflection()
+            utterance = self.pending or self._listen(deadline)
+            self.pending = None
+            if utterance is None:
+                continue
+            text = self._addressed(utterance)
+            if text is None:
+                continue
+            if utterance.barge_in and self._interruption(text):
+                if turns is not None and self.turns >= turns:
+                    break
+                continue
+            if self._turn(text) or (turns is not None and self.turns >= turns):
+                break
+        self.status.show("")
+        return 0
+
+    def _how_to_talk(self) -> str:
+        if self.wake == "push_to_talk":
+            return "ready: press Enter, then speak (Ctrl-C to quit)"
+        if self.wake == "always":
+            return "ready: listening to everything you say (Ctrl-C to quit)"
+        return f"ready: say \"{self.settings.wake_phrase}\" and your request (Ctrl-C to quit)"
+
+    def stop(self) -> None:
+        """End the loop (from a signal handler or another thread); stop speaking now."""
+        self.stopping.set()
+        if self.speaker is not None:
+            self.speaker.stop()
+
+    def _interruption(self, text: str) -> bool:
+        """Speech over a reply that is no request of its own ("stop", or words the echo
+        canceller clipped) just stops the reply; True when that is what it was."""
+        match = self.dialog.matcher.match(text)
+        if match.intent is not None and match.intent != "stop":
+            return False
+        self.turns += 1
+        self._emit(Turn(text, "stop", match.confidence if match.intent else 0.0, {}, ""))
+        self.follow_up_until = time.monotonic() + self.settings.follow_up_s
+        self.status.show("stopped; listening...")
+        return True
+
+    def _turn(self, text: str) -> bool:
+        """Handle one request; True when the conversation should end."""
+        try:
+            turn = self.dialog.handle(text)
+        except AssistantError as exc:  # one bad turn never ends the conversation
+            self.status.say(f"trust-assistant: error: {exc.format_message()}")
+            return False
+        self.turns += 1
+        self._emit(turn)
+        self._speak(turn.reply)
+        self._apply(turn)
+        if Action.AWAIT_ANSWER in turn.actions and not self.stopping.is_set():
+            self._answer()
+        return Action.END in turn.actions
+
+    # ------------------------------------------------------------------------------ hearing
+
+    def _listen(self, deadline: float | None, mode: Mode = "command",
+                wait_s: float = POLL_S) -> Utterance | None:
+        """The next utterance, or None when no speech started within ``wait_s``."""
+        talk = self.wake == "push_to_talk" and mode == "command" and not self._follow_up()
+        if talk and not self._wait_for_enter(deadline):
+            return None
+        give_up = time.monotonic() + wait_s
+        if self.wake == "push_to_talk" and mode == "command":
+            give_up = time.monotonic() + max(wait_s, 8.0)
+        while not self.stopping.is_set():
+            block = self.mic.read(timeout=0.1)
+            if block is None:
+                if not self.segmenter.in_speech and time.monotonic() >= give_up:
+                    return None
+                continue
+            for segment in self.segmenter.push(block):
+                done = self._hear(segment, mode)
+                if done is not None:
+                    return done
+            if not self.segmenter.in_speech and time.monotonic() >= give_up:
+                return None
+        return None
+
+    def _hear(self, segment: Segment, mode: Mode, barge_in: bool = False) -> Utterance | None:
+        if segment.event is Event.START:
+            self.recognizer.start(mode)
+            self._audio = []
+            self.status.show("hearing...")
+        if segment.event in (Event.START, Event.AUDIO) and segment.pcm:
+            self._audio.append(segment.pcm)
+            partial = self.recognizer.feed(segment.pcm)
+            if partial:
+                self.status.show(f"hearing: {partial}")
+        if segment.event is Event.END:
+            result = self.recognizer.finish()
+            self.status.show(f"heard: {result.text}" if result.text else "listening...")
+            return Utterance(result.text, result.confidence, time.monotonic(), barge_in,
+                             b"".join(self._audio))
+        return None
+
+    def _wait_for_enter(self, deadline: float | None) -> bool:
+        self.status.show("press Enter to talk")
+        event = self.enter_pressed
+        if event is None:
+            return False
+        while not self.stopping.is_set():
+            if event.wait(timeout=POLL_S):
+                event.clear()
+                self.mic.flush()
+                self.segmenter.reset()
+                self.status.show("listening...")
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            self._offer_due_reflection()
+        return False
+
+    def _follow_up(self) -> bool:
+        return time.monotonic() <= self.follow_up_until
+
+    def _addressed(self, utterance: Utterance) -> str | None:
+        """The request in ``utterance``, or None when it was not meant for the assistant."""
+        if not normalize(utterance.text):
+            return None
+        woke, rest = split_wake(utterance.text, self.settings.wake_phrase)
+        if self.wake != "wake" or utterance.barge_in or self._follow_up():
+            return rest or None
+        if not woke and utterance.pcm:
+            # A second, whole-utterance pass: the streaming pass is weakest on the first
+            # words, where the wake phrase is.
+            again = self.recognizer.transcribe(utterance.pcm, "command").text
+            woke, rest = split_wake(again, self.settings.wake_phrase)
+            log.debug("second pass: %r", again)
+        if not woke:
+            log.debug("not addressed to me: %r", utterance.text)
+            self.status.show("listening for the wake phrase...")
+            return None
+        if rest:
+            return rest
+        self._speak("Yes?")
+        return None
+
+
+    # ----------------------------------------------------------------------------- speaking
+
+    def _speak(self, text: str) -> None:
+        """Say ``text`` (print it when speech is off or fails); listen for barge-in."""
+        if not text:
+            return
+        if not self.as_json:
+            self.status.say(f"coach: {text}")
+        speaker = self.speaker
+        if speaker is None or self.speech_failed:
+            self.follow_up_until = time.monotonic() + self.settings.follow_up_s
+            return
+        try:
+            audio = speaker.synthesizer.synthesize(text)
+        except AssistantError as exc:
+            self._speech_failure(exc)
+            return
+        self.status.show("speaking...")
+        self.pending = self._play(speaker, audio)
+        time.sleep(ECHO_TAIL_S if self.pending is None else 0)
+        if self.pending is None:
+            self.mic.flush()
+            self.segmenter.reset()
+        self.follow_up_until = time.monotonic() + self.settings.follow_up_s
+        self.status.show("listening...")
+
+    def _play(self, speaker: Speaker, audio: Audio) -> Utterance | None:
+        """Play ``audio``; return what the person said over it, if they did."""
+        started = threading.Event()
+        failure: list[AssistantError] = []
+        self.mic.flush()
+
+        def play() -> None:
+            try:
+                speaker.player.play(audio, on_start=started.set)
+            except AssistantError as exc:
+                failure.append(exc)
+                started.set()
+
+        thread = threading.Thread(target=play, name="speaking", daemon=True)
+        thread.start()
+        started.wait(timeout=5)
+        if self.echo is not None:
+            reference = audio.resampled(self.recognizer.sample_rate).pcm
+            self.echo.play(reference, time.monotonic())
+        heard = self._barge_in(speaker, thread)
+        thread.join()
+        if self.echo is not None:
+            self.echo.stop()
+        if failure:
+            self._speech_failure(failure[0])
+        return heard
+
+    def _barge_in(self, speaker: Speaker, playing: threading.Thread) -> Utterance | None:
+        """While ``playing`` runs, listen through the echo canceller; speech cuts it short."""
+        if self.echo is None:
+            playing.join()
+            return None
+        detector = Segmenter(SegmenterSettings(
+            sample_rate=self.recognizer.sample_rate, end_silence_s=self.settings.end_silence_s,
+            max_utterance_s=self.settings.max_utterance_s, start_speech_s=BARGE_IN_SPEECH_S,
+        ))
+        interrupted = False
+        while playing.is_alive() or interrupted:
+            block = self.mic.read(timeout=0.05)
+            if block is None:
+                continue
+            clean = self.echo.process(block, time.monotonic())
+            judge = clean if interrupted else self.echo.gate(block, clean)
+            for segment in detector.push(clean, judge):
+                if segment.event is Event.START and not interrupted:
+                    interrupted = True
+                    speaker.stop()
+                    log.info("barge-in: stopped speaking")
+                done = self._hear(segment, "command", barge_in=True)
+                if done is not None:
+                    return done
+            if self.stopping.is_set():
+                return None
+        return None
+
+    def _speech_failure(self, exc: AssistantError) -> None:
+        if not self.speech_failed:
+            self.status.say(f"trust-assistant: speech output failed ({exc.format_message()}); "
+                            "replies are printed instead")
+        self.speech_failed = True
+
+    # ------------------------------------------------------------------------------ actions
+
+    def _apply(self, turn: Turn) -> None:
+        if self.speaker is None:
+            return
+        synth = self.speaker.synthesizer
+        step = 25
+        if Action.SLOWER in turn.actions:
+            synth.set_rate(synth.rate - step)
+        elif Action.FASTER in turn.actions:
+            synth.set_rate(synth.rate + step)
+
+    def _emit(self, turn: Turn) -> None:
+        if self.as_json:
+            print(json.dumps(turn.to_json(), ensure_ascii=False), flush=True)
+        else:
+            self.status.say(f"you: {turn.text}")
+
+    # --------------------------------------------------------------------------- reflection
+
+    def reflect_now(self) -> None:
+        """One reflection session now (``trust-assistant reflect``)."""
+        turn = self.dialog.start_reflection()
+        self._emit(turn)
+        self._speak(turn.reply)
+        if self.dialog.awaiting_answer and not self.stopping.is_set():
+            self._answer()
+
+    def _offer_due_reflection(self) -> None:
+        if self.reminder_check is None or self.dialog.awaiting_answer:
+            return
+        intro = self.reminder_check()
+        if intro is None:
+            return
+        turn = self.dialog.start_reflection(intro)
+        self._emit(turn)
+        self._speak(turn.reply)
+        if self.dialog.awaiting_answer and not self.stopping.is_set():
+            self._answer()
+
+    def _answer(self) -> None:
+        """Hear a reflective answer: pauses are fine; "I'm done" or a long silence ends it."""
+        self.segmenter.set_end_silence(self.settings.answer_silence_s)
+        parts: list[str] = []
+        nudged = False
+        try:
+            while not self.stopping.is_set() and self.dialog.awaiting_answer:
+                wait = self.settings.answer_silence_s * 2 if parts else self.settings.nudge_after_s
+                heard = self.pending or self._listen(None, mode="open", wait_s=wait)
+                self.pending = None
+                if heard is None:
+                    if parts:
+                        break
+                    if nudged:
+                        self._finish_answer(None)
+                        return
+                    nudged = True
+                    self._speak("Take your time. I'm listening, whenever you're ready.")
+                    continue
+                text = normalize(heard.text)
+                if not text:
+                    continue
+                command = self.dialog.session_command(text)
+                if command == "answer_done" and parts:
+                    break
+                if command is not None:
+                    turn = self.dialog.handle(text)
+                    self._emit(turn)
+                    self._speak(turn.reply)
+                    if not self.dialog.awaiting_answer:
+                        return
+                    continue
+                done, text = _strip_done(text)
+                if text:
+                    parts.append(text)
+                if done:
+                    break
+            if parts:
+                self._finish_answer(" ".join(parts))
+        finally:
+            self.segmenter.set_end_silence(self.settings.end_silence_s)
+
+    def _finish_answer(self, answer: str | None) -> None:
+        if answer is None:
+            self.dialog.end_reflection()
+            self._speak("That's all right. We can come back to it another time.")
+            return
+        turn = self.dialog.handle(answer)
+        self.turns += 1
+        self._emit(turn)
+        self._speak(turn.reply)
+
+
+def split_wake(text: str, wake_phrase: str) -> tuple[bool, str]:
+    """(whether ``text`` starts with the wake phrase, the normalised rest of it).
+
+    Recognisers often mishear the short first word ("hey coach" -> "do you coach", "a
+    coach"), so the phrase also counts when its last, most distinctive word is among the first
+    few words.
+    """
+    words, wake = normalize(text).split(), normalize(wake_phrase).split()
+    size = len(wake)
+    if not wake:
+        return False, " ".join(words)
+    for length in (size, size + 1, size - 1):
+        if 0 < length <= len(words) and fuzz.ratio(" ".join(words[:length]), " ".join(wake)) >= (
+            WAKE_SIMILARITY
+        ):
+            return True, " ".join(words[length:])
+    if size > 1:
+        for index, word in enumerate(words[: size + 1]):
+            if fuzz.ratio(word, wake[-1]) >= WAKE_SIMILARITY:
+                return True, " ".join(words[index + 1 :])
+    return False, " ".join(words)
+
+
+_DONE = ("i am done", "i am finished", "that is all", "that is it", "done", "finished")
+
+
+def _strip_done(text: str) -> tuple[bool, str]:
+    """(whether the answer ends with "I'm done", the answer without it)."""
+    for phrase in _DONE:
+        if text == phrase:
+            return True, ""
+        if text.endswith(" " + phrase):
+            return True, text[: -len(phrase) - 1].strip()
+    return False, text
