@@ -41,6 +41,8 @@ class SttSettings:
     """Bias the recogniser towards the intent pack's phrases (keeps an open-vocabulary path)."""
     sample_rate: int = 16000
     """Sample rate the recognisers are fed (hertz)."""
+    user_dict: str | None = None
+    """A pronunciation file (CMU format: ``word  W ER D``) for words PocketSphinx lacks."""
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,186 @@
+"""Offline speech recognition behind one small protocol.
+
+Each engine lives in its own module (:mod:`.pocketsphinx`, :mod:`.vosk`) and imports its
+library lazily, so text-only commands start fast and a missing library is reported by name.
+Build engines with :func:`make_recognizer`; the dialog and the matcher never import an engine.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from ..errors import EngineError, ModelError
+
+if TYPE_CHECKING:
+    from ..config import SttSettings
+    from ..intents import IntentPack
+
+Mode = Literal["command", "open"]
+"""``command``: biased towards the intent pack's phrases (with an open path for off-script
+speech); ``open``: free-form speech such as a reflection answer."""
+
+ENGINES = ("auto", "pocketsphinx", "vosk")
+"""Values of ``settings.engine``."""
+
+
+@dataclass(frozen=True)
+class Transcript:
+    text: str
+    """Recognised words, lower case, no punctuation; empty when nothing was understood."""
+    confidence: float
+    """0..1, the engine's own estimate."""
+
+
+class Recognizer(Protocol):
+    """A streaming recogniser: ``start``, ``feed`` audio, ``finish`` for the final text."""
+
+    name: str
+    sample_rate: int
+    """Sample rate of the 16-bit mono PCM that :meth:`feed` takes (hertz)."""
+
+    def start(self, mode: Mode = "command") -> None:
+        """Begin an utterance."""
+
+    def feed(self, pcm: bytes) -> str:
+        """Add audio; return the partial transcript so far ('' when none)."""
+
+    def finish(self) -> Transcript:
+        """End the utterance and return the final transcript."""
+
+    def transcribe(self, pcm: bytes, mode: Mode = "command") -> Transcript:
+        """A whole utterance at once, from the same starting state every time."""
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """Which engine and model :func:`make_recognizer` would use, and why."""
+
+    engine: Literal["pocketsphinx", "vosk"]
+    model: Path | None
+    """Model directory; None = PocketSphinx's bundled model."""
+    reason: str
+
+
+def make_recognizer(
+    settings: SttSettings,
+    pack: IntentPack | None = None,
+    extra_phrases: Iterable[str] = (),
+) -> Recognizer:
+    """The recogniser ``settings`` ask for, biased towards ``pack`` and ``extra_phrases`` (the
+    wake phrase, say) unless ``settings.bias`` is off. Loads the engine: call it once and
+    reuse the recogniser. Raises :class:`EngineError` or :class:`ModelError`."""
+    choice = choose_engine(settings, pack.language if pack is not None else "en")
+    vocabulary = None
+    if settings.bias and (pack is not None or extra_phrases):
+        from .vocabulary import Vocabulary
+
+        vocabulary = Vocabulary.from_pack(pack, extra_phrases)
+    if choice.engine == "vosk" and choice.model is not None:
+        from .vosk import VoskRecognizer
+
+        return VoskRecognizer(choice.model, vocabulary, sample_rate=settings.sample_rate)
+    from .pocketsphinx import PocketSphinxRecognizer
+
+    return PocketSphinxRecognizer(
+        vocabulary, model_dir=choice.model, user_dict=_user_dict(settings),
+        cache_dir=cache_dir(),
+    )
+
+
+def cache_dir() -> Path:
+    """Where recognisers keep what they build for an intent pack: nothing private, only
+    models of the pack's phrases. ``$TRUST_ASSISTANT_CACHE_DIR``, else ``cache/`` in
+    ``$TRUST_ASSISTANT_DATA_DIR`` when that is set, else the user's cache directory."""
+    override = os.environ.get("TRUST_ASSISTANT_CACHE_DIR")
+    if override:
+        return Path(override) / "stt"
+    data = os.environ.get("TRUST_ASSISTANT_DATA_DIR")
+    if data:
+        return Path(data) / "cache" / "stt"
+    from platformdirs import user_cache_path
+
+    return Path(user_cache_path("trust-assistant")) / "stt"
+
+
+def choose_engine(settings: SttSettings, language: str = "en") -> EngineChoice:
+    """The engine and model for ``settings`` and a pack in ``language``, without loading."""
+    engine = settings.engine
+    if engine not in ENGINES:
+        raise EngineError(
+            f"unknown speech engine '{engine}' (choose one of: {', '.join(ENGINES)})"
+        )
+    model = _resolve(settings.model) if settings.model else None
+    if engine == "pocketsphinx":
+        return EngineChoice("pocketsphinx", model, "asked for")
+    if engine == "vosk":
+        model = model or _installed_vosk_model(language)
+        if model is None:
+            raise ModelError(
+                f"no Vosk model for language '{language}' is installed; install one with: "
+                "trust-assistant models install vosk-model-small-en-us-0.15 (or pass --model DIR)"
+            )
+        return EngineChoice("vosk", model, "asked for")
+    return _auto(model, language)
+
+
+def _auto(model: Path | None, language: str) -> EngineChoice:
+    from .vosk import is_vosk_model
+
+    if model is not None:
+        if is_vosk_model(model):
+            return EngineChoice("vosk", model, f"{model} is a Vosk model")
+        return EngineChoice("pocketsphinx", model, f"{model} is not a Vosk model")
+    installed = _installed_vosk_model(language)
+    if installed is not None:
+        return EngineChoice("vosk", installed, f"a Vosk model for '{language}' is installed")
+    if not language.startswith("en"):
+        raise ModelError(
+            f"the intent pack is in '{language}', but PocketSphinx only has English and no "
+            f"Vosk model for '{language}' is installed; install one with: "
+            "trust-assistant models install NAME (see 'trust-assistant models list')"
+        )
+    return EngineChoice("pocketsphinx", None, "no Vosk model installed for this language")
+
+
+def _resolve(name_or_path: str) -> Path:
+    """A model directory from a path or an installed model name (ModelError otherwise)."""
+    path = Path(name_or_path).expanduser()
+    if path.exists():
+        return path
+    from ..models import resolve_model
+
+    return resolve_model(name_or_path)
+
+
+def _installed_vosk_model(language: str) -> Path | None:
+    """The first installed Vosk model for ``language`` (None when there is none)."""
+    from ..models import models_for_language
+
+    installed = models_for_language(language.split("-")[0])
+    return installed[0].path if installed else None
+
+
+def _user_dict(settings: SttSettings) -> Path | None:
+    value = getattr(settings, "user_dict", None)
+    return Path(str(value)).expanduser() if value else None
+
+
+def vocabulary_report(
+    settings: SttSettings,
+    pack: IntentPack | None,
+    extra_phrases: Iterable[str] = (),
+) -> list[str]:
+    """Lines for ``intents check``: which words of the pack the configured engine does not
+    know, and what is done about them. Does not load the engine."""
+    from . import vocabulary
+
+    try:
+        choice = choose_engine(settings, pack.language if pack is not None else "en")
+    except (EngineError, ModelError) as exc:
+        return [f"speech vocabulary not checked: {exc.format_message()}"]
+    return vocabulary.report(pack, choice.engine, choice.model, extra_phrases,
+                             _user_dict(settings))

