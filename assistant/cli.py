@@ -119,6 +119,9 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("name", nargs="?", help="catalogue NAME, URL, .zip or directory")
     models.add_argument("--sha256", help="expected checksum when installing from a URL or zip")
     models.add_argument("--force", action="store_true", help="reinstall over an installed model")
+    models.add_argument("--name", dest="model_name", help="name to install the model under")
+    models.add_argument("--available", action="store_true",
+                        help="list: only the models that can be downloaded")
 
     command("devices", "list audio input and output devices", cmd.devices)
 

@@ -77,6 +77,9 @@ class ListenSettings:
     """After a reply, how long a follow-up is heard without the wake phrase (seconds)."""
     end_silence_s: float = 0.8
     """Silence that ends a request (seconds)."""
+    early_end_s: float = 0.3
+    """A pause this long ends a request early when what was heard is already a clear request
+    (seconds)."""
     max_utterance_s: float = 15.0
     """Longest single request (seconds)."""
     answer_silence_s: float = 2.5

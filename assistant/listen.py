@@ -49,6 +49,8 @@ ECHO_TAIL_S = 0.25
 """After the assistant stops speaking, this much of the microphone is dropped (seconds)."""
 BARGE_IN_SPEECH_S = 0.12
 """Speech over a reply needed to cut the reply short (seconds)."""
+EARLY_END_CONFIDENCE = 0.75
+"""A partial transcript matching an intent this well ends the utterance at the first pause."""
 WAKE_SIMILARITY = 75.0
 """How close (0..100) the first words must be to the wake phrase."""
 
@@ -63,6 +65,8 @@ class Utterance:
     """Spoken over the assistant's own reply."""
     pcm: bytes = b""
     """The audio of the utterance (16-bit mono at the recogniser's rate)."""
+    silence_s: float = 0.0
+    """How long the speaker had been silent when the utterance was judged complete."""
 
 
 class StatusLine:
@@ -125,8 +129,10 @@ class VoiceLoop:
         self.enter_pressed = enter_pressed
         self.segmenter = Segmenter(SegmenterSettings(
             sample_rate=recognizer.sample_rate, end_silence_s=settings.end_silence_s,
-            max_utterance_s=settings.max_utterance_s,
+            max_utterance_s=settings.max_utterance_s, early_end_s=settings.early_end_s,
         ))
+        self._partial = ""
+        self._heard_before = ""
         self.follow_up_until = 0.0
         self.turns = 0
         self.stopping = threading.Event()
@@ -146,6 +152,8 @@ class VoiceLoop:
             if deadline is not None and time.monotonic() >= deadline:
                 break
             self._offer_due_reflection()
+            if turns is not None and self.turns >= turns:
+                break
             utterance = self.pending or self._listen(deadline)
             self.pending = None
             if utterance is None:
@@ -230,19 +238,58 @@ class VoiceLoop:
     def _hear(self, segment: Segment, mode: Mode, barge_in: bool = False) -> Utterance | None:
         if segment.event is Event.START:
             self.recognizer.start(mode)
-            self._audio = []
+            self._audio, self._partial, self._heard_before = [], "", ""
             self.status.show("hearing...")
         if segment.event in (Event.START, Event.AUDIO) and segment.pcm:
             self._audio.append(segment.pcm)
-            partial = self.recognizer.feed(segment.pcm)
-            if partial:
-                self.status.show(f"hearing: {partial}")
+            self._partial = " ".join(
+                filter(None, (self._heard_before, self.recognizer.feed(segment.pcm))))
+            if self._partial:
+                self.status.show(f"hearing: {self._partial}")
+        if segment.event is Event.PAUSE and mode == "command":
+            return self._pause(mode, barge_in)
         if segment.event is Event.END:
-            result = self.recognizer.finish()
-            self.status.show(f"heard: {result.text}" if result.text else "listening...")
-            return Utterance(result.text, result.confidence, time.monotonic(), barge_in,
-                             b"".join(self._audio))
+            if self._heard_before:  # decoded in two parts: decode the whole again
+                self.recognizer.finish()
+                result = self.recognizer.transcribe(b"".join(self._audio), mode)
+            else:
+                result = self.recognizer.finish()
+            return self._utterance(result.text, result.confidence, barge_in,
+                                   self.segmenter.settings.end_silence_s)
         return None
+
+    def _pause(self, mode: Mode, barge_in: bool) -> Utterance | None:
+        """A short pause: if what was said so far is already a whole request, it is the
+        utterance (no need to wait for the full end-of-speech silence)."""
+        result = self.recognizer.finish()
+        if self._complete(result.text):
+            self.segmenter.end_now()
+            return self._utterance(result.text, result.confidence, barge_in,
+                                   self.segmenter.settings.early_end_s or 0.0)
+        self.recognizer.start(mode)  # keep listening; the end decodes the whole utterance
+        self._heard_before = result.text or " "
+        return None
+
+    def _utterance(self, text: str, confidence: float, barge_in: bool,
+                   silence_s: float) -> Utterance:
+        self.status.show(f"heard: {text}" if text else "listening...")
+        return Utterance(text, confidence, time.monotonic(), barge_in, b"".join(self._audio),
+                         silence_s)
+
+    def _complete(self, partial: str) -> bool:
+        """Whether what was heard so far is already a whole request: a short pause then ends
+        the utterance at once instead of waiting for the full end-of-speech silence."""
+        if not partial or self.dialog.awaiting_answer:
+            return False
+        request = split_wake(partial, self.settings.wake_phrase)[1]
+        if not request:
+            return False
+        match = self.dialog.matcher.match(request)
+        complete = match.intent is not None and not match.ambiguous and (
+            match.confidence >= EARLY_END_CONFIDENCE)
+        log.debug("pause after %r: %s (%s %.2f)", partial, "complete" if complete else "waiting",
+                  match.intent, match.confidence)
+        return complete
 
     def _wait_for_enter(self, deadline: float | None) -> bool:
         self.status.show("press Enter to talk")

@@ -18,6 +18,9 @@ class Event(Enum):
     """Speech began; the event's audio holds the pre-roll and the first voiced frames."""
     AUDIO = "audio"
     """More audio of the current utterance."""
+    PAUSE = "pause"
+    """A short silence inside an utterance (``early_end_s``): the caller may decide the
+    utterance is complete (:meth:`Segmenter.end_now`) rather than wait for ``end_silence_s``."""
     END = "end"
     """The utterance ended (silence long enough, or the longest utterance reached)."""
 
@@ -34,6 +37,8 @@ class SegmenterSettings:
     """Rate of the 16-bit mono PCM pushed in (hertz)."""
     end_silence_s: float = 0.8
     """Silence that ends an utterance (seconds)."""
+    early_end_s: float | None = None
+    """A silence this long inside an utterance is reported as a PAUSE (seconds; None: never)."""
     max_utterance_s: float = 15.0
     """An utterance is cut off after this long (seconds)."""
     start_speech_s: float = 0.15
@@ -70,6 +75,12 @@ class Segmenter:
         self._voiced_run = self._silent_run = self._frames = 0
         self.in_speech = False
 
+    def end_now(self) -> None:
+        """The caller decided the utterance is complete (after a PAUSE)."""
+        self.in_speech = False
+        self._voiced_run = self._silent_run = 0
+        self._pre_roll.clear()
+
     def set_end_silence(self, seconds: float) -> None:
         """Change how much silence ends an utterance (a reflective answer waits longer)."""
         from dataclasses import replace
@@ -104,6 +115,9 @@ class Segmenter:
         self._frames += 1
         self._silent_run = 0 if voiced else self._silent_run + 1
         events = [Segment(Event.AUDIO, frame)]
+        early = self.settings.early_end_s
+        if early is not None and self._silent_run == max(1, round(early / self.frame_s)):
+            events.append(Segment(Event.PAUSE))
         too_long = self._frames * self.frame_s >= self.settings.max_utterance_s
         if self._silent_run * self.frame_s >= self.settings.end_silence_s or too_long:
             self.in_speech = False

@@ -181,10 +181,11 @@ def models(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "list":
         installed = store.installed_models()
         names = {m.name for m in installed}
-        print("installed:" if installed else "installed: none (PocketSphinx is used; "
-              "'models install vosk-model-small-en-us-0.15' adds Vosk)")
-        for model in installed:
-            print(f"  {model.name:<36} {model.language or '?':<8} {model.path}")
+        if not args.available:
+            print("installed:" if installed else "installed: none (PocketSphinx is used; "
+                  "'models install vosk-model-small-en-us-0.15' adds Vosk)")
+            for model in installed:
+                print(f"  {model.name:<36} {model.language or '?':<8} {model.path}")
         print("available:")
         for entry in store.available_models():
             mark = "installed" if entry.name in names else store.format_size(entry.size)
@@ -196,7 +197,8 @@ def models(args: argparse.Namespace, settings: Settings) -> int:
         path = store.remove(args.name)
         print(f"removed {path}")
         return 0
-    model = store.install(args.name, expected_sha256=args.sha256, force=args.force)
+    model = store.install(args.name, expected_sha256=args.sha256, force=args.force,
+                          name=args.model_name)
     print(f"installed {model.name} ({model.language or 'language unknown'}) in {model.path}")
     return 0
 

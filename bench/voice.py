@@ -1,0 +1,169 @@
+"""Voice loop figures through the virtual microphone (a private PulseAudio null sink):
+
+- start-up: from launching ``trust-assistant listen`` to "ready" (seconds), and its peak RSS;
+- latency: from the end of the spoken request to the first audio of the reply (median, p95):
+  from the end of speech as the microphone heard it (the trailing silence the loop waited for
+  included), and from the moment the loop decided the request was complete.
+
+    .venv/bin/python bench/voice.py [--requests N]
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from tempfile import TemporaryDirectory
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+
+REQUESTS = [
+    "how do I start rebuilding trust with my partner",
+    "what makes an apology sincere",
+    "how long will it take for her to trust me again",
+    "tell me more",
+    "I am the one who was hurt what is my part",
+    "say that again",
+    "can trust really be rebuilt after an affair",
+    "give me a reflection prompt",
+]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def startup(vmic: object, env: dict[str, str]) -> tuple[float, float]:
+    """(seconds to "ready", peak RSS in MB) of a real ``listen`` process."""
+    import psutil
+
+    start = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "assistant", "listen", "--timeout", "8"], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+    )
+    ready = float("nan")
+    peak = 0.0
+    watcher = psutil.Process(proc.pid)
+
+    def sample() -> None:
+        nonlocal peak
+        while proc.poll() is None:
+            try:
+                peak = max(peak, watcher.memory_info().rss / 1e6)
+            except psutil.Error:
+                return
+            time.sleep(0.05)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    assert proc.stderr is not None
+    for raw in proc.stderr:
+        if b"ready:" in raw:
+            ready = time.monotonic() - start
+            break
+    proc.wait(timeout=60)
+    thread.join(timeout=2)
+    return ready, peak
+
+
+def latencies(vmic: object, count: int, directory: Path) -> tuple[list[float], list[float]]:
+    """Per request: (real end of speech -> reply audio, detected end -> reply audio) seconds."""
+    import argparse
+
+    from speech import synthesize
+
+    from assistant import voice
+    from assistant.audio import Microphone
+    from assistant.config import Settings
+    from assistant.reflect_cli import build_dialog
+
+    settings = Settings()
+    dialog = build_dialog(settings)
+    microphone = Microphone.from_settings(settings.audio).start()
+    args = argparse.Namespace(no_speech=False, push_to_talk=False, no_wake=True, json=True)
+    loop = voice._voice_loop(args, settings, dialog, microphone)
+    loop.status.say = lambda *_: None  # type: ignore[method-assign]
+    marks: dict[str, float] = {}
+    play, hear = loop._play, loop._hear
+
+    def timed_play(speaker, audio):  # type: ignore[no-untyped-def]
+        original = speaker.player.play
+
+        def play_and_mark(audio, on_start=None):  # type: ignore[no-untyped-def]
+            def started() -> None:
+                marks.setdefault("audio", time.monotonic())
+                if on_start:
+                    on_start()
+            return original(audio, on_start=started)
+        speaker.player.play = play_and_mark
+        try:
+            return play(speaker, audio)
+        finally:
+            speaker.player.play = original
+
+    def timed_hear(segment, mode, barge_in=False):  # type: ignore[no-untyped-def]
+        result = hear(segment, mode, barge_in)
+        if result is not None:
+            marks["detected"] = time.monotonic()
+            marks["silence"] = result.silence_s
+        return result
+
+    loop._play = timed_play  # type: ignore[method-assign]
+    loop._hear = timed_hear  # type: ignore[method-assign]
+    real, detected = [], []
+    try:
+        for index in range(count):
+            text = REQUESTS[index % len(REQUESTS)]
+            wav = synthesize(text, directory / f"r{index}.wav", silence_s=0.2)
+            marks.clear()
+            done = threading.Event()
+
+            def speak(wav: Path = wav) -> None:
+                vmic.play(wav)  # type: ignore[attr-defined]
+                done.set()
+            threading.Thread(target=speak, daemon=True).start()
+            loop.run(turns=loop.turns + 1, timeout_s=30)
+            done.wait(10)
+            if "audio" in marks and "detected" in marks:
+                detected.append(marks["audio"] - marks["detected"])
+                real.append(detected[-1] + marks["silence"])
+            if dialog.awaiting_answer:
+                dialog.end_reflection()
+            time.sleep(1.0)
+    finally:
+        microphone.close()
+    return real, detected
+
+
+def main(argv: list[str]) -> None:
+    from vmic import VirtualMic
+
+    count = int(argv[argv.index("--requests") + 1]) if "--requests" in argv else 8
+    with TemporaryDirectory() as tmp, VirtualMic() as vmic:
+        env = {**os.environ, **vmic.env, "TRUST_ASSISTANT_CONFIG_DIR": f"{tmp}/config",
+               "TRUST_ASSISTANT_DATA_DIR": f"{tmp}/data"}
+        os.environ.update({k: v for k, v in env.items() if k.startswith("TRUST_ASSISTANT")})
+        ready, rss = startup(vmic, env)
+        print(f"listen start-up to ready: {ready:.2f} s   peak RSS {rss:.0f} MB "
+              "(targets: < 3 s, < 200 MB)")
+        real, detected = latencies(vmic, count, Path(tmp))
+        if not real:
+            print("latency: no turn completed")
+            return
+        print(f"end of speech -> first reply audio, {len(real)} requests:")
+        print(f"  from the end of speech (heard):  median {statistics.median(real) * 1000:5.0f} ms"
+              f"   p95 {percentile(real, 0.95) * 1000:5.0f} ms")
+        print(f"  from the detected end of speech: median "
+              f"{statistics.median(detected) * 1000:5.0f} ms   p95 "
+              f"{percentile(detected, 0.95) * 1000:5.0f} ms   (target: median < 500 ms)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
