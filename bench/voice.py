@@ -125,7 +125,7 @@ def latencies(vmic: object, count: int, directory: Path) -> tuple[list[float], l
             marks.clear()
             done = threading.Event()
 
-            def speak(wav: Path = wav) -> None:
+            def speak(wav: Path = wav, done: threading.Event = done) -> None:
                 vmic.play(wav)  # type: ignore[attr-defined]
                 done.set()
             threading.Thread(target=speak, daemon=True).start()
