@@ -28,7 +28,7 @@ _REPLY_SLOT = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _TOP_KEYS = {"language", "lists", "intents"}
 _INTENT_KEYS = {
     "name", "topic", "examples", "keywords", "replies", "prompts", "safety", "context",
-    "out_of_scope",
+    "out_of_scope", "not_safety",
 }
 _VALUE_KEYS = {"in", "out"}
 
@@ -76,6 +76,9 @@ class Intent:
     context: str | None = None
     out_of_scope: bool = False
     """Requests the assistant cannot help with: matching them gives no intent."""
+    not_safety: tuple[Example, ...] = ()
+    """(Safety intents) everyday phrases that contain danger words ("it kills me"): a safety
+    example found inside one of these does not count."""
     location: Location = field(default_factory=Location)
 
     def slot_lists(self) -> dict[str, str]:
@@ -363,6 +366,10 @@ class _FileChecker:
                 self.error(f"unknown key '{key}' (expected: {', '.join(sorted(_INTENT_KEYS))})",
                            _line(body, key), name)
         examples = self.check_examples(body, name)
+        not_safety = self.check_examples(body, name, key="not_safety", required=False)
+        if not_safety and body.get("safety") is not True:
+            self.error("'not_safety:' is only for safety intents (add 'safety: true')",
+                       _line(body, "not_safety"), name)
         replies = self.strings(body, "replies", name, required=True)
         for reply_index, reply in enumerate(replies):
             self.check_reply_slots(reply, examples, name, _line(body.get("replies"), reply_index))
@@ -386,15 +393,18 @@ class _FileChecker:
             name=name, topic=str(topic).strip(), examples=tuple(examples),
             replies=tuple(replies), prompts=tuple(prompts),
             keywords=tuple(k.lower() for k in keywords), safety=bool(safety),
-            context=context, out_of_scope=bool(out_of_scope),
+            context=context, out_of_scope=bool(out_of_scope), not_safety=tuple(not_safety),
             location=Location(self.file, line, name),
         )
 
-    def check_examples(self, body: dict[str, Any], name: str) -> list[Example]:
-        raw = body.get("examples")
-        line = _line(body, "examples")
+    def check_examples(self, body: dict[str, Any], name: str, key: str = "examples",
+                       required: bool = True) -> list[Example]:
+        raw = body.get(key)
+        line = _line(body, key)
+        if raw is None and not required:
+            return []
         if not isinstance(raw, list) or not raw:
-            self.error("needs 'examples:' with at least one example", line or body_line(body),
+            self.error(f"needs '{key}:' with at least one example", line or body_line(body),
                        name)
             return []
         result = []

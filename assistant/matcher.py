@@ -147,8 +147,14 @@ class Matcher:
         self.safety_lists = {
             s.list_name for e in self.examples if self.intents[e.intent].safety for s in e.slots
         }
+        exceptions = [
+            normalize(" ".join("@" + t.list_name if isinstance(t, SlotRef) else t
+                               for t in tokens))
+            for i in self.safety_intents for example in self.intents[i].not_safety
+            for tokens in expand(example.tree)
+        ]
         self._safety = _SafetyIndex(
-            [e for e in self.examples if self.intents[e.intent].safety]
+            [e for e in self.examples if self.intents[e.intent].safety], exceptions
         )
 
     # ------------------------------------------------------------------------------ matching
@@ -308,12 +314,15 @@ class _SafetyIndex:
     character-level comparison would confuse "my partner keeps breaking" with "my partner keeps
     beating me", or "blaming myself" with "harming myself". Stretches are exactly as long as
     the example: a shorter one would let "i am terrified of" match "i am terrified of him", a
-    longer one "i am scared of losing him" match "i am scared of him".
+    longer one "i am scared of losing him" match "i am scared of him". Words inside an everyday
+    phrase of the intent's ``not_safety`` list ("the silence is killing me") are not matched.
     """
 
-    def __init__(self, examples: list[_Example]) -> None:
+    def __init__(self, examples: list[_Example], exceptions: Sequence[str] = ()) -> None:
         self.ids: dict[str, int] = {}
         self.exact: dict[tuple[int, ...], int] = {}
+        self.exceptions = {tuple(self._encode(text.split(), grow=True)) for text in exceptions}
+        self.exception_lengths = sorted({len(e) for e in self.exceptions})
         self.by_length: dict[int, tuple[list[list[int]], list[int]]] = {}
         for example in examples:
             words = self._encode(example.text.split(), grow=True)
@@ -342,20 +351,34 @@ class _SafetyIndex:
         """Safety intent index whose example is at least ``cutoff`` similar to some stretch."""
         self.last_score = 0.0
         encoded = self._encode(tokens)
+        excused = self._excused(encoded)
         for length in self.exact_lengths:
             for start in range(len(encoded) - length + 1):
                 owner = self.exact.get(tuple(encoded[start : start + length]))
-                if owner is not None:
+                if owner is not None and not excused[start : start + length].any():
                     self.last_score = 100.0
                     return owner
-        return self._near(encoded, cutoff)
+        return self._near(encoded, cutoff, excused)
 
-    def _near(self, encoded: list[int], cutoff: float) -> int | None:
+    def _excused(self, encoded: list[int]) -> np.ndarray:
+        """Which words belong to an everyday phrase that only looks dangerous."""
+        excused = np.zeros(len(encoded), dtype=bool)
+        for length in self.exception_lengths:
+            for start in range(len(encoded) - length + 1):
+                if tuple(encoded[start : start + length]) in self.exceptions:
+                    excused[start : start + length] = True
+        return excused
+
+    def _near(self, encoded: list[int], cutoff: float, excused: np.ndarray) -> int | None:
         best_owner: int | None = None
         for length, (texts, owners) in self.by_length.items():
             if length > min(len(encoded), SAFETY_MAX_WINDOW):
                 continue
-            windows = [encoded[i : i + length] for i in range(len(encoded) - length + 1)]
+            starts = [i for i in range(len(encoded) - length + 1)
+                      if not excused[i : i + length].any()]
+            if not starts:
+                continue
+            windows = [encoded[i : i + length] for i in starts]
             matrix = process.cdist(
                 windows, texts, scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.float32
             )

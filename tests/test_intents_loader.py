@@ -83,7 +83,7 @@ INTENT = "intents:\n  - name: x\n"
      "f.yaml:4: intent 'x': unclosed '(' at column 10 in example \"how do i (apologise\""),
     ("language: en\nintents:\n  - name: x\n    exmaples: [hi]\n    replies: [ok]\n",
      "f.yaml:4: intent 'x': unknown key 'exmaples' (expected: context, examples, keywords, "
-     "name, out_of_scope, prompts, replies, safety, topic)"),
+     "name, not_safety, out_of_scope, prompts, replies, safety, topic)"),
     ("language: en\nintents:\n  - name: x\n    examples: [hi]\n    replies: []\n",
      "f.yaml:5: intent 'x': 'replies:' must be a list of text"),
     ("language: en\nintents:\n  - name: x\n    examples: [hi]\n",
@@ -120,6 +120,9 @@ INTENT = "intents:\n  - name: x\n"
      "  - name: x\n    examples: [hi]\n    replies: [ok]\n",
      "f.yaml:4: list 'when': empty alternative (use [words] for optional words) in example "
      "\"(a|\""),
+    ("language: en\nintents:\n  - name: x\n    examples: [hi]\n    replies: [ok]\n"
+     "    not_safety: [\"it kills me\"]\n",
+     "f.yaml:6: intent 'x': 'not_safety:' is only for safety intents (add 'safety: true')"),
     ("", "f.yaml:1: the file is empty; it needs 'language:' and 'intents:'"),
     ("- just\n- a list\n", "f.yaml:1: the file must be a mapping with 'language:' and "
                            "'intents:'"),
