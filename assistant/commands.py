@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Iterator
-from typing import Any, TextIO
+from collections.abc import Callable, Iterable, Iterator
+from typing import TextIO
 
 from .config import Settings
 from .dialog import Action, Dialog, Turn
@@ -63,7 +63,7 @@ def ask(args: argparse.Namespace, settings: Settings) -> int:
     turn = dialog.handle(text)
     emit(turn, args.json)
     if speaker is not None:
-        speaker(turn.reply)
+        speaker(turn)
     return 0
 
 
@@ -78,7 +78,7 @@ def _stdin_lines() -> Iterator[tuple[int, str | None]]:
 
 def _ask_lines(
     dialog: Dialog, lines: Iterable[tuple[int, str | None]], as_json: bool,
-    speaker: Any = None,
+    speaker: Callable[[Turn], None] | None = None,
 ) -> int:
     """One turn per non-empty line; a bad line is reported and skipped, the rest go on."""
     status = 0
@@ -96,11 +96,12 @@ def _ask_lines(
             continue
         emit(turn, as_json)
         if speaker is not None:
-            speaker(turn.reply)
+            speaker(turn)
     return status
 
 
-def _conversation(dialog: Dialog, as_json: bool, speaker: Any = None) -> int:
+def _conversation(dialog: Dialog, as_json: bool,
+                  speaker: Callable[[Turn], None] | None = None) -> int:
     """The typed conversation: a prompt, a reply, until 'bye' or Ctrl-D."""
     print("Type what you would say; 'help' for ideas, 'bye' or Ctrl-D to leave.", flush=True)
     while True:
@@ -118,15 +119,15 @@ def _conversation(dialog: Dialog, as_json: bool, speaker: Any = None) -> int:
             continue
         emit(turn, as_json, label="" if as_json else "coach> ")
         if speaker is not None:
-            speaker(turn.reply)
+            speaker(turn)
         if Action.END in turn.actions:
             return 0
 
 
-def _speaker(settings: Settings) -> Any:
-    from .voice import make_speaker
+def _speaker(settings: Settings) -> Callable[[Turn], None]:
+    from .voice import ReplySpeaker
 
-    return make_speaker(settings)
+    return ReplySpeaker(settings)
 
 
 # ------------------------------------------------------------------------------- intents

@@ -115,6 +115,7 @@ class VoiceLoop:
         as_json: bool = False,
         status: StatusLine | None = None,
         enter_pressed: threading.Event | None = None,
+        rate_step: int = 25,
     ) -> None:
         self.dialog = dialog
         self.recognizer = recognizer
@@ -127,6 +128,7 @@ class VoiceLoop:
         self.as_json = as_json
         self.status = status or StatusLine()
         self.enter_pressed = enter_pressed
+        self.rate_step = rate_step
         self.segmenter = Segmenter(SegmenterSettings(
             sample_rate=recognizer.sample_rate, end_silence_s=settings.end_silence_s,
             max_utterance_s=settings.max_utterance_s, early_end_s=settings.early_end_s,
@@ -424,14 +426,11 @@ class VoiceLoop:
     # ------------------------------------------------------------------------------ actions
 
     def _apply(self, turn: Turn) -> None:
-        if self.speaker is None:
-            return
-        synth = self.speaker.synthesizer
-        step = 25
-        if Action.SLOWER in turn.actions:
-            synth.set_rate(synth.rate - step)
-        elif Action.FASTER in turn.actions:
-            synth.set_rate(synth.rate + step)
+        """"Slower" and "faster" change the speaking rate for the rest of the session."""
+        if self.speaker is not None:
+            from .voice import change_rate
+
+            change_rate(self.speaker, turn.actions, self.rate_step)
 
     def _emit(self, turn: Turn) -> None:
         if self.as_json:

@@ -12,13 +12,13 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
 from .config import Settings
-from .dialog import Dialog
+from .dialog import Dialog, Turn
 from .errors import AssistantError, AudioError, UsageError
 from .intents import IntentPack
 from .runtime import load_pack
@@ -88,7 +88,6 @@ def transcribe(args: argparse.Namespace, settings: Settings) -> int:
 
 def ask_wavs(args: argparse.Namespace, settings: Settings) -> int:
     from .commands import emit
-    from .dialog import Turn
     from .reflect_cli import build_dialog
 
     dialog = build_dialog(settings)
@@ -106,33 +105,53 @@ def ask_wavs(args: argparse.Namespace, settings: Settings) -> int:
                         "again?")
         emit(turn, args.json)
         if speaker is not None:
-            speaker(turn.reply)
+            speaker(turn)
 
     return _transcribe_files(list(args.wav), recognizer, "command", answer)
 
 
 # ----------------------------------------------------------------------------------- speech
 
-def make_speaker(settings: Settings) -> Callable[[str], None]:
-    """A function that speaks a reply; when speech fails it says so once and goes on."""
-    from .tts import Speaker
+class ReplySpeaker:
+    """Speaks the replies of a typed conversation or of ``ask --speak``; "slower" and "faster"
+    change the rate for the session; when speech fails it says so once and goes on."""
 
-    try:
-        speaker: Speaker | None = Speaker.from_settings(settings.tts, settings.audio)
-    except AssistantError as exc:
-        _error(f"{exc.format_message()}; replies are printed only")
-        speaker = None
-    failed: list[bool] = []
+    def __init__(self, settings: Settings) -> None:
+        from .tts import Speaker
 
-    def speak(text: str) -> None:
-        if speaker is None or failed or not text:
+        self.step = settings.tts.rate_step
+        try:
+            self.speaker: Speaker | None = Speaker.from_settings(settings.tts, settings.audio)
+        except AssistantError as exc:
+            _error(f"{exc.format_message()}; replies are printed only")
+            self.speaker = None
+
+    def __call__(self, turn: Turn) -> None:
+        if self.speaker is None:
+            return
+        change_rate(self.speaker, turn.actions, self.step)
+        if not turn.reply:
             return
         try:
-            speaker.speak(text)
+            self.speaker.speak(turn.reply)
         except AssistantError as exc:
-            failed.append(True)
             _error(f"speech output failed ({exc.format_message()}); replies are printed only")
-    return speak
+            self.speaker = None
+
+
+def change_rate(speaker: Speaker, actions: Iterable[str], step: int) -> None:
+    """Apply a turn's "slower" / "faster" to the speaker (words per minute)."""
+    from .dialog import Action
+
+    synth = speaker.synthesizer
+    if Action.SLOWER in actions:
+        synth.set_rate(synth.rate - step)
+    elif Action.FASTER in actions:
+        synth.set_rate(synth.rate + step)
+
+
+def make_speaker(settings: Settings) -> ReplySpeaker:
+    return ReplySpeaker(settings)
 
 
 def say(args: argparse.Namespace, settings: Settings) -> int:
@@ -240,6 +259,7 @@ def _voice_loop(args: argparse.Namespace, settings: Settings, dialog: Dialog,
     enter = _enter_presses() if wake == "push_to_talk" else None
     return VoiceLoop(
         dialog, recognizer, microphone, speaker, settings.listen, wake=wake,
+        rate_step=settings.tts.rate_step,
         echo=make_echo_canceller(recognizer.sample_rate) if speaker is not None else None,
         reminder_check=_reminder_check(), as_json=args.json, enter_pressed=enter,
     )
