@@ -7,6 +7,7 @@ stderr. Heavy engines are imported only by the commands that need them.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -65,15 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser, suppress=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, help_text: str, func: Callable[..., int]) -> argparse.ArgumentParser:
+    def command(name: str, help_text: str, func: str) -> argparse.ArgumentParser:
+        """A sub-command; ``func`` is "module:function", imported only when it runs, so a
+        text command never loads the speech engines."""
         sub = commands.add_parser(name, help=help_text, description=help_text)
         _common(sub, suppress=True)
         sub.set_defaults(func=func)
         return sub
 
-    from . import commands as cmd
-
-    listen = command("listen", "hands-free conversation on the microphone", cmd.listen)
+    listen = command("listen", "hands-free conversation on the microphone", "voice:listen")
     listen.add_argument("--push-to-talk", action="store_true",
                         help="press Enter to start each turn instead of saying the wake phrase")
     listen.add_argument("--no-wake", action="store_true",
@@ -87,34 +88,34 @@ def build_parser() -> argparse.ArgumentParser:
                         help="typed conversation with spoken replies (no microphone)")
 
     ask = command("ask", "one turn from text, WAV files or stdin; with no text, a typed "
-                  "conversation", cmd.ask)
+                  "conversation", "commands:ask")
     ask.add_argument("text", nargs="*", help="what you would say; '-' reads one utterance per "
                      "line from stdin")
     ask.add_argument("--wav", nargs="+", type=Path, metavar="FILE", help="recognise WAV files")
     ask.add_argument("--speak", action="store_true", help="also speak the replies")
 
-    transcribe = command("transcribe", "speech to text only", cmd.transcribe)
+    transcribe = command("transcribe", "speech to text only", "voice:transcribe")
     transcribe.add_argument("files", nargs="+", type=Path, metavar="FILE")
     transcribe.add_argument("--open", action="store_true",
                             help="free-form speech: do not bias towards the intent phrases")
 
-    say = command("say", "speak text, or write the speech to a WAV file", cmd.say)
+    say = command("say", "speak text, or write the speech to a WAV file", "voice:say")
     say.add_argument("text", nargs="*")
     say.add_argument("--out", type=Path, metavar="FILE.wav", help="write a WAV file instead")
     say.add_argument("--voice", help="voice id or name")
     say.add_argument("--rate", type=_positive_int, help="words per minute")
     say.add_argument("--list-voices", action="store_true", help="list the voices and exit")
 
-    reflect = command("reflect", "one reflection session now", cmd.reflect)
+    reflect = command("reflect", "one reflection session now", "reflect_cli:reflect")
     reflect.add_argument("--answer", metavar="TEXT", help="your answer, instead of speaking it")
     reflect.add_argument("--answer-wav", metavar="FILE", type=Path,
                          help="your spoken answer in a WAV file")
     reflect.add_argument("--no-speech", action="store_true", help="print, do not speak")
 
-    intents = command("intents", "check or list the loaded intent pack", cmd.intents)
+    intents = command("intents", "check or list the loaded intent pack", "commands:intents")
     intents.add_argument("action", choices=["check", "list"])
 
-    models = command("models", "manage Vosk speech models", cmd.models)
+    models = command("models", "manage Vosk speech models", "voice:models")
     models.add_argument("action", choices=["list", "install", "remove"])
     models.add_argument("name", nargs="?", help="catalogue NAME, URL, .zip or directory")
     models.add_argument("--sha256", help="expected checksum when installing from a URL or zip")
@@ -123,10 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--available", action="store_true",
                         help="list: only the models that can be downloaded")
 
-    command("devices", "list audio input and output devices", cmd.devices)
+    command("devices", "list audio input and output devices", "voice:devices")
 
     journal = command("journal", "the private journal of reflection answers (opt-in)",
-                      cmd.journal)
+                      "journal_cli:journal")
     journal.add_argument("action", choices=["list", "export", "delete", "enable", "disable",
                                             "status"])
     journal.add_argument("entry", nargs="?", help="entry ID (for delete)")
@@ -136,29 +137,25 @@ def build_parser() -> argparse.ArgumentParser:
     journal.add_argument("--out", type=Path, metavar="FILE", help="export to a file")
 
     service = command("service", "start the assistant with your session (systemd user unit)",
-                      cmd.service)
+                      "service:service")
     service.add_argument("action", choices=["install", "uninstall", "status"])
     return parser
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"'{text}' must be more than 0")
-    return value
+def _positive(kind: Callable[[str], float], what: str) -> Callable[[str], float]:
+    def convert(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not {what}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"'{text}' must be more than 0")
+        return value
+    return convert
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"'{text}' must be more than 0")
-    return value
+_positive_int = _positive(int, "a whole number")
+_positive_float = _positive(float, "a number")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -190,8 +187,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         settings = settings_from_args(args)
-        result: int = args.func(args, settings)
-        return result
+        module, _, name = args.func.partition(":")
+        run: Callable[[argparse.Namespace, Settings], int] = getattr(
+            importlib.import_module(f".{module}", __package__), name)
+        return run(args, settings)
     except AssistantError as exc:
         print(f"{PROG}: error: {exc.format_message()}", file=sys.stderr)
         return exc.exit_code

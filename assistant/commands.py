@@ -11,7 +11,7 @@ from typing import TextIO
 from .config import Settings
 from .dialog import Action, Dialog, Turn
 from .errors import AssistantError, UsageError
-from .runtime import load_pack, make_dialog, make_matcher
+from .runtime import load_pack, make_dialog
 
 MAX_UTTERANCE_CHARS = 1000
 """Longest utterance accepted (characters); a spoken request is a few hundred at most."""
@@ -139,56 +139,3 @@ def intents(args: argparse.Namespace, settings: Settings) -> int:
         pack = load_pack(settings)
         return lint.list_pack(pack, args.json)
     return lint.check(settings, args.json)
-
-
-# --------------------------------------------------------------------------- voice & more
-
-def listen(args: argparse.Namespace, settings: Settings) -> int:
-    from .voice import listen as run
-
-    return run(args, settings)
-
-
-def transcribe(args: argparse.Namespace, settings: Settings) -> int:
-    from .voice import transcribe as run
-
-    return run(args, settings)
-
-
-def say(args: argparse.Namespace, settings: Settings) -> int:
-    from .voice import say as run
-
-    return run(args, settings)
-
-
-def reflect(args: argparse.Namespace, settings: Settings) -> int:
-    from .reflect_cli import reflect as run
-
-    return run(args, settings)
-
-
-def models(args: argparse.Namespace, settings: Settings) -> int:
-    from .voice import models as run
-
-    return run(args, settings)
-
-
-def devices(args: argparse.Namespace, settings: Settings) -> int:
-    from .voice import devices as run
-
-    return run(args, settings)
-
-
-def journal(args: argparse.Namespace, settings: Settings) -> int:
-    from .journal_cli import journal as run
-
-    return run(args, settings)
-
-
-def service(args: argparse.Namespace, settings: Settings) -> int:
-    from .service import service as run
-
-    return run(args, settings)
-
-
-__all__ = ["check_utterance", "emit", "make_matcher"]
