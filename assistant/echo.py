@@ -29,6 +29,11 @@ MIN_RMS = 600.0
 MIN_SHARE = 0.45
 """A residual frame counts only if it keeps this share of the microphone's level: what the
 canceller leaves of the echo is far weaker (20 to 40 dB) than a person's voice."""
+CONVERGE_S = 0.8
+"""How long a fresh canceller is given to learn the echo path at the start of a reply: the
+residual is not trusted (gated to silence) until then, so the first syllables of the reply,
+not yet cancelled, are not taken for a person talking over it. Someone who says "stop" in
+that first moment is heard once the reply is under way."""
 
 
 class EchoCanceller:
@@ -42,6 +47,8 @@ class EchoCanceller:
         self._reference = np.zeros(0, dtype=np.int16)
         self._start: float | None = None
         self._position: int | None = None
+        self._processed = 0
+        """Samples processed since the reply began."""
 
     def play(self, reference: bytes, started_at: float) -> None:
         """The reply (16-bit mono PCM at :attr:`sample_rate`) began playing at ``started_at``
@@ -49,6 +56,7 @@ class EchoCanceller:
         self._reference = np.frombuffer(reference, dtype=np.int16)
         self._start = started_at
         self._position = None
+        self._processed = 0
         # A fresh canceller for every reply: it expects one continuous stream, and between
         # replies it is fed nothing.
         self._processor = self._new_processor()
@@ -70,14 +78,17 @@ class EchoCanceller:
             self._processor.process(near[i : i + self.frame], far[i : i + self.frame])
             for i in range(0, usable, self.frame)
         ]
+        self._processed += usable
         cleaned: bytes = np.concatenate(out).astype(np.int16).tobytes()
         return cleaned + block[usable * 2 :]
 
     def gate(self, raw: bytes, cleaned: bytes) -> bytes:
         """``cleaned`` with its frames silenced where they are too weak to be a person: what
         is left of the echo, which a voice activity detector would still call speech."""
-        near = np.frombuffer(raw, dtype=np.int16).astype(np.float32)
         out = np.frombuffer(cleaned, dtype=np.int16).copy()
+        if self._start is not None and self._processed < CONVERGE_S * self.sample_rate:
+            return bytes(len(cleaned))  # still learning the echo path
+        near = np.frombuffer(raw, dtype=np.int16).astype(np.float32)
         for i in range(0, len(out) - len(out) % self.frame, self.frame):
             residual = float(np.sqrt(np.mean(out[i : i + self.frame].astype(np.float32) ** 2)))
             heard = float(np.sqrt(np.mean(near[i : i + self.frame] ** 2)))

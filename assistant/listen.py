@@ -49,6 +49,10 @@ ECHO_TAIL_S = 0.25
 """After the assistant stops speaking, this much of the microphone is dropped (seconds)."""
 BARGE_IN_SPEECH_S = 0.12
 """Speech over a reply needed to cut the reply short (seconds)."""
+WARM_UP_S = 1.0
+"""Before speaking unprompted (a reflection reminder due at start-up), this much microphone
+audio is read and dropped: an audio stream that has just opened can deliver late, in bursts,
+and the echo canceller then takes the assistant's own voice for the person talking over it."""
 EARLY_END_CONFIDENCE = 0.75
 """A partial transcript matching an intent this well ends the utterance at the first pause."""
 WAKE_SIMILARITY = 75.0
@@ -454,11 +458,21 @@ class VoiceLoop:
         intro = self.reminder_check()
         if intro is None:
             return
+        self._warm_up()
         turn = self.dialog.start_reflection(intro)
         self._emit(turn)
         self._speak(turn.reply)
         if self.dialog.awaiting_answer and not self.stopping.is_set():
             self._answer()
+
+    def _warm_up(self) -> None:
+        """Read and drop :data:`WARM_UP_S` of microphone audio (a few seconds at most)."""
+        wanted = int(WARM_UP_S * self.recognizer.sample_rate * 2)
+        give_up = time.monotonic() + WARM_UP_S + 2.0
+        while wanted > 0 and time.monotonic() < give_up and not self.stopping.is_set():
+            block = self.mic.read(timeout=0.1)
+            wanted -= len(block or b"")
+        self.mic.flush()
 
     def _answer(self) -> None:
         """Hear a reflective answer: pauses are fine; "I'm done" or a long silence ends it."""

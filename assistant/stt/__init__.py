@@ -69,16 +69,19 @@ def make_recognizer(
     settings: SttSettings,
     pack: IntentPack | None = None,
     extra_phrases: Iterable[str] = (),
+    prefixes: Iterable[str] = (),
 ) -> Recognizer:
-    """The recogniser ``settings`` ask for, biased towards ``pack`` and ``extra_phrases`` (the
-    wake phrase, say) unless ``settings.bias`` is off. Loads the engine: call it once and
-    reuse the recogniser. Raises :class:`EngineError` or :class:`ModelError`."""
+    """The recogniser ``settings`` ask for, biased towards ``pack`` and ``extra_phrases``
+    unless ``settings.bias`` is off; ``prefixes`` (the wake phrase) are expected before any
+    of those, or alone. Loads the engine: call it once and reuse the recogniser. Raises
+    :class:`EngineError` or :class:`ModelError`."""
     choice = choose_engine(settings, pack.language if pack is not None else "en")
     vocabulary = None
-    if settings.bias and (pack is not None or extra_phrases):
+    extra_phrases, prefixes = tuple(extra_phrases), tuple(prefixes)
+    if settings.bias and (pack is not None or extra_phrases or prefixes):
         from .vocabulary import Vocabulary
 
-        vocabulary = Vocabulary.from_pack(pack, extra_phrases)
+        vocabulary = Vocabulary.from_pack(pack, extra_phrases, prefixes)
     if choice.engine == "vosk" and choice.model is not None:
         from .vosk import VoskRecognizer
 

@@ -36,6 +36,7 @@ spoils the per-utterance cepstral mean.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -44,17 +45,27 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import EngineError, ModelError
 from ..wavio import NOISE_FLOOR, NoiseFloor
 from . import Mode, Transcript
-from .vocabulary import BUILTIN_WEIGHTS, Vocabulary, build_arpa
+from .vocabulary import (
+    BUILTIN_WEIGHTS,
+    CLOSERS,
+    FILLER_EVERY,
+    OPENERS,
+    PREFIX_ALONE_SHARE,
+    PREFIX_EVERY,
+    Vocabulary,
+    build_arpa,
+)
 
 if TYPE_CHECKING:
-    from pocketsphinx import Decoder
+    from pocketsphinx import Decoder, NGramModel
 
 Search = Literal["lm", "grammar"]
 """How ``command`` mode is biased: an n-gram model of the phrases with common words mixed in
@@ -76,6 +87,11 @@ GENERAL_WORDS = 1000
 """Most frequent English words mixed into the ``command`` language model (the open path)."""
 GENERAL_WEIGHT = 0.1
 """Share (0..1) of the ``command`` model's unigram probability given to those words."""
+COMMAND_BEAMS = {"beam": 1e-70, "wbeam": 1e-50, "pbeam": 1e-70}
+"""Search beams of the ``command`` decoder, wider than PocketSphinx's (1e-48, 7e-29, 1e-48):
+its phrase model is small, so a wider search costs little and finds more of the right
+phrases (bench/spoken.py: spoken coffee orders 84% -> 90%). The generic model keeps the
+default beams: with them widened its re-decodes take twice as long."""
 DITHER = NOISE_FLOOR
 """Noise floor added to the audio (16-bit steps, see :class:`NoiseFloor`): digital silence
 degrades PocketSphinx's features badly (espeak-ng test speech, generic model: 74% word errors
@@ -115,15 +131,23 @@ class PocketSphinxRecognizer:
         decoder_options: dict[str, Any] | None = None,
         cache_dir: Path | None = None,
     ) -> None:
-        """Load the model and build the ``command`` search from ``vocabulary`` (about 1 s).
+        """Load the model and build the ``command`` search from ``vocabulary``.
 
         ``model_dir`` holds ``en-us/`` (acoustic model), ``en-us.lm.bin`` and
         ``cmudict-en-us.dict`` (default: the model inside the pocketsphinx wheel);
         ``user_dict`` is a CMU-format dictionary file whose pronunciations are added (they
-        win over guesses); ``decoder_options`` are extra PocketSphinx settings (``beam``...);
-        ``cache_dir`` keeps the phrase model built for a vocabulary, so the next start with the
-        same pack loads it instead of building it (about 1.5 s saved for the trust pack).
-        Without ``vocabulary``, ``command`` mode is the same as ``open``.
+        win over guesses, and in ``command`` mode over the dictionary's);
+        ``decoder_options`` are extra PocketSphinx settings (``beam``...); ``cache_dir``
+        keeps what is built for a vocabulary (phrase model, its pronunciation dictionary,
+        guessed pronunciations), so the next start with the same pack loads it instead of
+        building it (about 2 s saved for the trust pack). Without ``vocabulary``,
+        ``command`` mode is the same as ``open``.
+
+        ``command`` mode has its own decoder whose dictionary holds only the words of its
+        search: with the whole dictionary (126,000 words) setting up the search takes ten
+        times longer and 20 MB more. The generic model (``open`` mode, and the re-decode of
+        unconfident ``command`` results) gets a decoder with the whole dictionary when it is
+        first needed (:meth:`load_open_model`): about 0.3 s and 95 MB.
         """
         started = time.perf_counter()
         self.vocabulary = vocabulary
@@ -132,138 +156,187 @@ class PocketSphinxRecognizer:
         self._audio: list[bytes] = []
         self._buffered = 0
         self._dither = NoiseFloor(dither)
-        options = {"bestpath": search == "lm", **(decoder_options or {})}
-        self._decoder = _load_decoder(model_dir, options)
-        self._initial_cmn = self._decoder.get_cmn()
-        user_words = _add_user_dictionary(self._decoder, user_dict) if user_dict else {}
-        self._decoder.add_lm_file("open", str(_model_file(model_dir, "en-us.lm.bin")))
-        self._searches = {"open": "open", "command": "open"}
+        self._model_dir = model_dir
+        self._options = {"bestpath": search == "lm", **(decoder_options or {})}
+        _model_file(model_dir, "en-us")
+        self._dictionary = dictionary_path(model_dir)
+        self._open_model = _model_file(model_dir, "en-us.lm.bin")
+        self._user_entries = read_user_dictionary(user_dict) if user_dict else []
         self.guessed: dict[str, str] = {}
         """Words missing from the dictionary -> the pronunciation guessed for them."""
         self.report: list[str] = []
         """What was done about the vocabulary's missing words (lines for ``intents check``)."""
-        if vocabulary is not None:
-            key = [str(model_dir), vocabulary.jsgf(), sorted(user_words), general_words,
-                   general_weight, BUILTIN_WEIGHTS]
-            cache = _Cache(cache_dir, key) if search == "lm" else None
-            self._add_missing_words(vocabulary, user_words, cache)
-            if search == "grammar":
-                self._add_grammar(vocabulary)
-            else:
-                self._add_language_model(vocabulary, model_dir, general_words, general_weight,
-                                         cache)
-            self._searches["command"] = "command"
+        self._command: Decoder | None = None
+        self._open: Decoder | None = None
+        self._initial_cmn: dict[int, Any] = {}
+        """Cepstral mean of each decoder (by id) right after loading."""
+        if vocabulary is None:
+            self.load_open_model()  # the only search
+        else:
+            key = [str(model_dir), search, vocabulary.jsgf(), sorted(self._user_entries),
+                   general_words, general_weight, BUILTIN_WEIGHTS, vocabulary.prefix_texts(),
+                   PREFIX_EVERY, PREFIX_ALONE_SHARE, OPENERS, CLOSERS, FILLER_EVERY]
+            cache = _Cache(cache_dir, key)
+            self._command = self._load_command(vocabulary, cache) or self._build_command(
+                vocabulary, general_words, general_weight, cache)
+        self._live: Decoder | None = None
+        """The decoder of the utterance being streamed (or last streamed)."""
         self._mode: Mode = "command"
         self._active = False
         self.load_seconds = time.perf_counter() - started
         """How long loading and building the searches took (seconds)."""
 
+    @property
+    def open_model_loaded(self) -> bool:
+        """Whether the generic language model is loaded yet."""
+        return self._open is not None
+
+    def load_open_model(self) -> Decoder:
+        """The decoder with the generic language model, loaded unless it is (about 0.3 s
+        and 95 MB, so it is left out of start-up until something needs it)."""
+        if self._open is not None:
+            return self._open
+        decoder = self._new_decoder(self._dictionary)
+        for word, phones in [*self._user_entries, *self.guessed.items()]:
+            if decoder.lookup_word(word) is None:  # the dictionary's own entry stays here
+                decoder.add_word(word, phones, False)
+        try:
+            model = _read_model(decoder, self._open_model)
+        except EngineError as exc:
+            raise ModelError(exc.format_message()) from None
+        for word in self.guessed:  # as PocketSphinx's add_word does for loaded models
+            model.add_word(word, 1.0)
+        decoder.add_lm("open", model)
+        decoder.activate_search("open")
+        self._open = decoder
+        return decoder
+
+    def _new_decoder(self, dictionary: Path, command: bool = False) -> Decoder:
+        beams = COMMAND_BEAMS if command and self.search == "lm" else {}
+        decoder = _load_decoder(self._model_dir,
+                                {**beams, **self._options, "dict": str(dictionary)})
+        self._initial_cmn[id(decoder)] = decoder.get_cmn()
+        return decoder
+
+    def _decoder(self, mode: Mode) -> Decoder:
+        if mode == "command" and self._command is not None:
+            return self._command
+        return self.load_open_model()
+
     # -------------------------------------------------------------------- set-up
 
-    def _add_missing_words(
-        self, vocabulary: Vocabulary, user_words: dict[str, str], cache: _Cache | None
-    ) -> None:
+    def _load_command(self, vocabulary: Vocabulary, cache: _Cache) -> Decoder | None:
+        """The ``command`` decoder from what ``cache`` holds; None when it holds nothing
+        usable."""
+        cached = cache.read_json()
+        dictionary = cache.existing(".dict")
+        model = cache.existing(_Cache.MODEL) if self.search == "lm" else None
+        if cached is None or dictionary is None or (self.search == "lm" and model is None):
+            return None
+        try:
+            decoder = self._new_decoder(dictionary, command=True)
+            if model is not None:
+                decoder.add_lm("command", _read_model(decoder, model))
+            else:
+                _add_grammar(decoder, vocabulary)
+        except (EngineError, ModelError, RuntimeError, ValueError):
+            return None  # damaged: built again
+        decoder.activate_search("command")
+        self.guessed, missing = cached["guessed"], cached["missing"]
+        self.report = missing_report(missing, len(vocabulary.words()), self.guessed,
+                                     sorted({w for w, _ in self._user_entries}))
+        return decoder
+
+    def _build_command(
+        self, vocabulary: Vocabulary, count: int, weight: float, cache: _Cache
+    ) -> Decoder:
+        """Build the ``command`` search (and its dictionary) from ``vocabulary``; keep what
+        was built in ``cache``."""
         words = vocabulary.words()
-        missing = sorted(w for w in words if self._decoder.lookup_word(w) is None)
-        cached = cache.read_json() if cache is not None else None
-        self.guessed = cached if cached is not None else guess_pronunciations(missing)
-        if cache is not None and cached is None:
-            cache.write_json(self.guessed)
-        for index, (word, phones) in enumerate(self.guessed.items()):
-            self._decoder.add_word(word, phones, index == len(self.guessed) - 1)
-        self.report = missing_report(missing, len(words), self.guessed, sorted(user_words))
-
-    def _known(self, word: str) -> bool:
-        return self._decoder.lookup_word(word) is not None
-
-    def _add_language_model(
-        self,
-        vocabulary: Vocabulary,
-        model_dir: Path | None,
-        count: int,
-        weight: float,
-        cache: _Cache | None,
-    ) -> None:
-        cached = cache.arpa_path() if cache is not None else None
-        if cached is not None:
-            self._load_language_model(cached)
-            return
-        sentences = [[w for w in s if self._known(w)] for s in vocabulary.sentences()]
-        general = self._general_words(model_dir, count) if count > 0 else {}
-        arpa = build_arpa([s for s in sentences if s], general, weight)
-        if cache is not None and (written := cache.write_arpa(arpa)) is not None:
-            self._load_language_model(written)
-            return
+        dictionary = read_dictionary_words(self._dictionary)
+        user = {w for w, _ in self._user_entries}
+        missing = sorted(w for w in words if w not in dictionary and w not in user)
+        self.guessed = guess_pronunciations(missing)
+        self.report = missing_report(missing, len(words), self.guessed, sorted(user))
+        known = dictionary | user | set(self.guessed)
+        general: dict[str, float] = {}
+        arpa = ""
+        if self.search == "lm":
+            with _gc_paused():
+                sentences = [[w for w in s if w in known] for s in vocabulary.sentences()]
+                general = _general_words(self._open_model, dictionary, count) if count else {}
+                arpa = build_arpa([s for s in sentences if s], general, weight)
+                del sentences
+        lines = _dictionary_lines(self._dictionary, (words | set(general)) - user)
+        lines += _entry_lines([*self._user_entries, *self.guessed.items()])
         with tempfile.TemporaryDirectory(prefix="trust-assistant-") as tmp:
-            path = Path(tmp) / "command.arpa"
-            path.write_text(arpa, encoding="utf-8")
-            self._load_language_model(path)
-
-    def _load_language_model(self, path: Path) -> None:
-        try:
-            self._decoder.add_lm_file("command", str(path))
-        except (RuntimeError, ValueError) as exc:
-            raise EngineError(f"pocketsphinx could not load the phrase model: {exc}") from None
-
-    def _general_words(self, model_dir: Path | None, count: int) -> dict[str, float]:
-        """The ``count`` most frequent words of the generic model -> their probability."""
-        lm = self._decoder.get_lm("open")
-        words = read_dictionary_words(dictionary_path(model_dir))
-        scored = sorted(((lm.prob([w]), w) for w in words if w.isalpha()), reverse=True)
-        log_base = self._decoder.get_logmath()
-        return {w: float(log_base.exp(score)) for score, w in scored[:count]}
-
-    def _add_grammar(self, vocabulary: Vocabulary) -> None:
-        try:
-            self._decoder.add_jsgf_string("command", vocabulary.jsgf())
-        except (ValueError, RuntimeError) as exc:
-            raise EngineError(f"pocketsphinx could not compile the intent grammar: {exc}") from None
+            path = cache.write_text(".dict", "".join(lines)) or Path(tmp) / "command.dict"
+            if not path.exists():
+                path.write_text("".join(lines), encoding="utf-8")
+            decoder = self._new_decoder(path, command=True)
+            if self.search == "lm":
+                model_path = Path(tmp) / "command.arpa"
+                model_path.write_text(arpa, encoding="utf-8")
+                del arpa
+                model = _read_model(decoder, model_path)
+                cache.write_model(model)
+                decoder.add_lm("command", model)
+            else:
+                _add_grammar(decoder, vocabulary)
+        decoder.activate_search("command")
+        cache.write_json({"guessed": self.guessed, "missing": missing})
+        return decoder
 
     # -------------------------------------------------------------------- streaming
 
     def start(self, mode: Mode = "command") -> None:
         """Begin an utterance in ``mode``; the decoder keeps adapting to the microphone."""
-        if self._active:
-            self._decoder.end_utt()
+        if self._active and self._live is not None:
+            self._live.end_utt()
         self._mode = mode
-        self._decoder.activate_search(self._searches[mode])
+        decoder = self._decoder(mode)
+        if self._live is not None and decoder is not self._live:
+            decoder.set_cmn(self._live.get_cmn())  # the adaptation so far goes along
+        self._live = decoder
         self._dither.reset()
         self._audio, self._buffered = [], 0
-        self._decoder.start_utt()
+        decoder.start_utt()
         self._active = True
 
     def feed(self, pcm: bytes) -> str:
         """Add 16 kHz mono 16-bit ``pcm``; return the partial transcript so far."""
-        if not self._active:
+        if not self._active or self._live is None:
             self.start(self._mode)
+        assert self._live is not None
         self._buffered += len(pcm)
         if self._buffered <= MAX_REDECODE_S * 2 * SAMPLE_RATE:
             self._audio.append(pcm)
-        self._decoder.process_raw(self._dither.add(pcm), False, False)
-        return _text(self._decoder.hyp())
+        self._live.process_raw(self._dither.add(pcm), False, False)
+        return _text(self._live.hyp())
 
     def finish(self) -> Transcript:
         """End the utterance and return its final transcript: the utterance is decoded once
         more as a whole (as :meth:`transcribe` does), which is more accurate than the live
         pass that gave the partial results; the live adaptation is kept for the next one."""
-        if not self._active:
+        live = self._live
+        if not self._active or live is None:
             return Transcript("", 0.0)
-        self._decoder.end_utt()
+        live.end_utt()
         self._active = False
         audio, self._audio = b"".join(self._audio), []
         if self._buffered > len(audio):  # too long to decode again
-            return self._result()
-        live_cmn = self._decoder.get_cmn()
+            return _result(live)
+        live_cmn = live.get_cmn()
         result = self._whole(audio, self._mode)
-        self._decoder.set_cmn(live_cmn)
+        live.set_cmn(live_cmn)
         return result
 
     def transcribe(self, pcm: bytes, mode: Mode = "command") -> Transcript:
         """Transcribe a whole utterance (16 kHz mono 16-bit) from the decoder state it had
         after loading, so results do not depend on what was transcribed before. Silence
         around the speech, however long, is skipped."""
-        if self._active:
-            self._decoder.end_utt()
+        if self._active and self._live is not None:
+            self._live.end_utt()
             self._active = False
         return self._whole(pcm, mode)
 
@@ -280,41 +353,40 @@ class PocketSphinxRecognizer:
     def _decode(self, pcm: bytes, mode: Mode) -> Transcript:
         """One pass over a whole utterance with the search of ``mode``, from the initial
         feature state (noise estimate and cepstral mean)."""
-        self._decoder.reinit_feat()
-        self._decoder.set_cmn(self._initial_cmn)
-        self._decoder.activate_search(self._searches[mode])
+        decoder = self._decoder(mode)
+        decoder.reinit_feat()
+        decoder.set_cmn(self._initial_cmn[id(decoder)])
         self._dither.reset()
-        self._decoder.start_utt()
-        self._decoder.process_raw(self._dither.add(pcm), False, True)
-        self._decoder.end_utt()
-        return self._result()
+        decoder.start_utt()
+        decoder.process_raw(self._dither.add(pcm), False, True)
+        decoder.end_utt()
+        return _result(decoder)
 
     def _should_reopen(self, result: Transcript) -> bool:
-        return (
-            self._searches["command"] != "open"
-            and result.confidence < self.reopen_below
-        )
+        return self._command is not None and result.confidence < self.reopen_below
 
     @staticmethod
     def _better(command: Transcript, open_: Transcript) -> Transcript:
         return open_ if open_.confidence > command.confidence else command
 
-    def _result(self) -> Transcript:
-        text = _text(self._decoder.hyp())
-        if not text:
-            return Transcript("", 0.0)
-        return Transcript(text, self._confidence())
-
-    def _confidence(self) -> float:
-        """Mean posterior probability (0..1) of the words of the best path; 1.0 without
-        lattice scoring (grammar search)."""
-        posteriors = [
-            float(s.prob) for s in self._decoder.seg() or () if not _NOISE_WORD.match(s.word)
-        ]
-        return round(sum(posteriors) / len(posteriors), 3) if posteriors else 0.0
-
 
 # ------------------------------------------------------------------------ results
+
+
+def _result(decoder: Decoder) -> Transcript:
+    text = _text(decoder.hyp())
+    if not text:
+        return Transcript("", 0.0)
+    return Transcript(text, _confidence(decoder))
+
+
+def _confidence(decoder: Decoder) -> float:
+    """Mean posterior probability (0..1) of the words of the best path; 1.0 without
+    lattice scoring (grammar search)."""
+    posteriors = [
+        float(s.prob) for s in decoder.seg() or () if not _NOISE_WORD.match(s.word)
+    ]
+    return round(sum(posteriors) / len(posteriors), 3) if posteriors else 0.0
 
 
 def _text(hyp: Any) -> str:
@@ -355,10 +427,12 @@ def speech_span(pcm: bytes, rate: int = SAMPLE_RATE) -> tuple[int, int]:
 
 
 class _Cache:
-    """Files built for one vocabulary (phrase model, guessed pronunciations), keyed by a
+    """Files built for one vocabulary (phrase model in PocketSphinx's binary format, the
+    pronunciation dictionary of the ``command`` search, guessed pronunciations), keyed by a
     hash of everything they are built from. Unwritable directories are simply not used."""
 
-    VERSION = 2
+    VERSION = 3
+    MODEL = ".lm.bin"
 
     def __init__(self, directory: Path | None, key_parts: list[Any]) -> None:
         self.directory = directory
@@ -368,48 +442,79 @@ class _Cache:
     def _path(self, suffix: str) -> Path | None:
         return self.directory / f"command-{self.key}{suffix}" if self.directory else None
 
-    def arpa_path(self) -> Path | None:
-        path = self._path(".arpa")
+    def existing(self, suffix: str) -> Path | None:
+        """The cached file with ``suffix`` (None when there is none)."""
+        path = self._path(suffix)
         return path if path is not None and path.is_file() else None
 
-    def write_arpa(self, text: str) -> Path | None:
-        return self._write(".arpa", text)
+    def write_model(self, model: NGramModel) -> Path | None:
+        from pocketsphinx import NGramModel as PsNGramModel
 
-    def read_json(self) -> dict[str, str] | None:
+        binary = PsNGramModel.str_to_type("bin")
+        return self._write(self.MODEL, lambda path: model.write(str(path), binary))
+
+    def write_text(self, suffix: str, text: str) -> Path | None:
+        return self._write(suffix, lambda path: path.write_text(text, encoding="utf-8"))
+
+    def read_json(self) -> dict[str, Any] | None:
+        """What :meth:`write_json` wrote: {"guessed": {word: phones}, "missing": [word]}."""
         path = self._path(".json")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8")) if path else None
-        except (OSError, ValueError):
+        if path is None:
             return None
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            guessed, missing = data["guessed"], data["missing"]
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+        if not isinstance(guessed, dict) or not isinstance(missing, list):
+            return None
+        return {"guessed": {str(k): str(v) for k, v in guessed.items()},
+                "missing": [str(w) for w in missing]}
 
-    def write_json(self, data: dict[str, str]) -> None:
-        self._write(".json", json.dumps(data, ensure_ascii=False, sort_keys=True))
+    def write_json(self, data: dict[str, Any]) -> None:
+        self.write_text(".json", json.dumps(data, ensure_ascii=False, sort_keys=True))
 
-    def _write(self, suffix: str, text: str) -> Path | None:
+    def _write(self, suffix: str, write: Callable[[Path], object]) -> Path | None:
         path = self._path(suffix)
         if path is None:
             return None
-        partial = path.with_suffix(suffix + f".{os.getpid()}.part")
+        partial = path.with_name(f"{path.name}.{os.getpid()}.part")
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             partial.touch(mode=0o600)
-            partial.write_text(text, encoding="utf-8")
+            write(partial)
             os.replace(partial, path)
             self._prune(suffix)
-        except OSError:
+        except (OSError, RuntimeError, ValueError):
             partial.unlink(missing_ok=True)
             return None
         return path
 
     def _prune(self, suffix: str, keep: int = 4) -> None:
-        """Forget all but the ``keep`` newest entries (an edited pack gets a new key)."""
+        """Forget all but the ``keep`` newest entries (an edited pack gets a new key), and
+        what older versions of this cache left (ARPA text models)."""
         if self.directory is None:
             return
+        for stale in self.directory.glob("command-*.arpa"):
+            stale.unlink(missing_ok=True)
         entries = sorted(self.directory.glob(f"command-*{suffix}"),
                          key=lambda p: p.stat().st_mtime, reverse=True)
         for old in entries[keep:]:
             old.unlink(missing_ok=True)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: building the phrase model makes millions of
+    small objects, none in cycles, and the collector's passes over them cost a third of the
+    time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # ------------------------------------------------------------------------ loading
@@ -472,12 +577,60 @@ def read_dictionary_words(path: Path) -> set[str]:
     return words
 
 
-def _add_user_dictionary(decoder: Decoder, path: Path) -> dict[str, str]:
-    """Add every pronunciation of CMU-format dictionary ``path``; word -> phones."""
-    entries = read_user_dictionary(path)
-    for index, (word, phones) in enumerate(entries):
-        decoder.add_word(word, phones, index == len(entries) - 1)
-    return dict(entries)
+def _read_model(decoder: Decoder, path: Path) -> NGramModel:
+    """The n-gram model in ``path`` (ARPA or PocketSphinx binary), for ``decoder``."""
+    from pocketsphinx import NGramModel as PsNGramModel
+
+    try:
+        return PsNGramModel(decoder.config, decoder.get_logmath(), str(path))
+    except (RuntimeError, ValueError) as exc:
+        raise EngineError(f"pocketsphinx could not load the language model {path}: "
+                          f"{exc}") from None
+
+
+def _add_grammar(decoder: Decoder, vocabulary: Vocabulary) -> None:
+    try:
+        decoder.add_jsgf_string("command", vocabulary.jsgf())
+    except (ValueError, RuntimeError) as exc:
+        raise EngineError(f"pocketsphinx could not compile the intent grammar: {exc}") from None
+
+
+def _general_words(model: Path, words: set[str], count: int) -> dict[str, float]:
+    """The ``count`` most frequent of ``words`` in language model ``model`` -> their
+    probability."""
+    from pocketsphinx import LogMath
+    from pocketsphinx import NGramModel as PsNGramModel
+
+    try:
+        lm = PsNGramModel.readfile(str(model))
+    except (RuntimeError, ValueError) as exc:
+        raise ModelError(f"pocketsphinx could not load {model}: {exc}") from None
+    scored = sorted(((lm.prob([w]), w) for w in words if w.isalpha()), reverse=True)
+    log_base = LogMath()
+    return {w: float(log_base.exp(score)) for score, w in scored[:count]}
+
+
+def _dictionary_lines(path: Path, words: set[str]) -> list[str]:
+    """The lines of CMU-format dictionary ``path`` for ``words`` (all their variants), in
+    the order of the file."""
+    lines = []
+    with path.open(encoding="utf-8", errors="replace") as entries:
+        for line in entries:
+            head = line.split(maxsplit=1)[0] if line.strip() else ""
+            if head and _ALTERNATE.sub("", head.lower()) in words:
+                lines.append(line if line.endswith("\n") else line + "\n")
+    return lines
+
+
+def _entry_lines(entries: Iterable[tuple[str, str]]) -> list[str]:
+    """Dictionary lines for (word, phones); a word's second pronunciation as ``word(2)``."""
+    seen: dict[str, int] = {}
+    lines = []
+    for word, phones in entries:
+        seen[word] = seen.get(word, 0) + 1
+        head = word if seen[word] == 1 else f"{word}({seen[word]})"
+        lines.append(f"{head} {phones}\n")
+    return lines
 
 
 def read_user_dictionary(path: Path) -> list[tuple[str, str]]:

@@ -14,6 +14,12 @@ and turns them into
   strict ``grammar`` search);
 - a phrase list for a Vosk grammar (:meth:`Vocabulary.phrases`).
 
+*Prefixes* (the wake phrase) are said before any request: "hey coach, how do I start". Given
+as a mere extra phrase, "hey coach" is one sentence among thousands and the recogniser hears
+"do you coach how do i start"; as a prefix it is put before a share of the sentences
+(:data:`PREFIX_EVERY`) and said alone (:data:`PREFIX_ALONE_SHARE`), before the whole utterance
+in the grammar, and before the Vosk phrases as far as the grammar size allows.
+
 :func:`missing_words` lists the words a recogniser does not know; :func:`report` says what was
 done about them, in lines ``intents check`` prints.
 """
@@ -23,8 +29,10 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain, cycle
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,6 +93,24 @@ MAX_FULL_EXPANSION = 400
 pieces: the words between slots, and each slot's values."""
 SENTENCES_PER_EXAMPLE = 200
 """Sentences :meth:`Vocabulary.sentences` draws from one example (all, when it has fewer)."""
+PREFIX_EVERY = 2
+"""Every this many sentences of an example (its first included) get a copy with each prefix
+in front: with 2 the language model expects a prefix at the start of one utterance in three."""
+PREFIX_ALONE_SHARE = 0.1
+"""Copies of a prefix said alone, as a share of the sentences it prefixes: someone who says
+just "hey coach" and waits is heard saying just that."""
+
+OPENERS = (
+    "um", "uh", "er", "erm", "so", "well", "oh", "okay", "right", "hi", "hello", "hiya", "hey",
+    "yeah", "sorry", "actually", "and", "oh and", "hi there", "excuse me",
+)
+"""Words people put before a request (English): without them in the language model a
+recogniser turns "um could I have a latte" into "a little could I have a latte"."""
+CLOSERS = ("please", "thanks", "thank you", "cheers", "then", "today", "if you can", "for me")
+"""Words people put after a request (English)."""
+FILLER_EVERY = 4
+"""Every this many sentences of an example, one gets a copy after an opener and another a copy
+before a closer (cycling through :data:`OPENERS` and :data:`CLOSERS`)."""
 
 _NUMBER_WORDS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
@@ -100,6 +126,20 @@ _ORDINALS = {
 }
 
 
+def _fillers() -> Callable[[list[list[str]]], list[list[str]]]:
+    """A function that gives, for the sentences of one example, copies of some of them with an
+    opener before or a closer after; openers and closers cycle across examples."""
+    openers = cycle([o.split() for o in OPENERS])
+    closers = cycle([c.split() for c in CLOSERS])
+
+    def copies(own: list[list[str]]) -> list[list[str]]:
+        extra = [[*next(openers), *s] for s in own[::FILLER_EVERY]]
+        extra += [[*s, *next(closers)] for s in own[FILLER_EVERY // 2 :: FILLER_EVERY]]
+        return extra
+
+    return copies
+
+
 @dataclass(frozen=True)
 class Vocabulary:
     """What a recogniser should expect: example trees and slot lists (spoken value trees)."""
@@ -107,10 +147,19 @@ class Vocabulary:
     examples: tuple[Sequence, ...]
     lists: dict[str, tuple[Sequence, ...]]
     language: str = "en"
+    prefixes: tuple[Sequence, ...] = ()
+    """Phrases said before any utterance, or alone (the wake phrase); each is an example too."""
 
     @classmethod
-    def from_pack(cls, pack: IntentPack | None, extra_phrases: Iterable[str] = ()) -> Vocabulary:
-        """Everything ``pack`` (may be None), the dialog and ``extra_phrases`` make sayable."""
+    def from_pack(
+        cls,
+        pack: IntentPack | None,
+        extra_phrases: Iterable[str] = (),
+        prefixes: Iterable[str] = (),
+    ) -> Vocabulary:
+        """Everything ``pack`` (may be None), the dialog and ``extra_phrases`` make sayable,
+        each optionally after one of ``prefixes`` (which may also be said alone)."""
+        prefixes = tuple(prefixes)
         language = pack.language if pack is not None else "en"
         trees: list[Sequence] = []
         lists: dict[str, tuple[Sequence, ...]] = {}
@@ -122,12 +171,18 @@ class Vocabulary:
             lists = {name: tuple(v.spoken for v in slot_list.values)
                      for name, slot_list in pack.lists.items()}
         system = SYSTEM_PHRASES if language.startswith("en") else ()
-        trees.extend(_phrase_tree(p) for p in (*system, *extra_phrases))
+        trees.extend(_phrase_tree(p) for p in (*system, *extra_phrases, *prefixes))
         for name, sources in BUILTIN_TEMPLATES.items():
             lists.setdefault(name, tuple(templates.parse(s) for s in sources))
         examples = tuple(_dedupe(_spoken_tree(t) for t in trees))
         spoken_lists = {k: tuple(_spoken_tree(v) for v in vs) for k, vs in lists.items()}
-        return cls(tuple(e for e in examples if e.items), spoken_lists, language)
+        spoken_prefixes = tuple(_dedupe(_spoken_tree(_phrase_tree(p)) for p in prefixes))
+        return cls(tuple(e for e in examples if e.items), spoken_lists, language,
+                   tuple(p for p in spoken_prefixes if p.items))
+
+    def prefix_texts(self) -> list[str]:
+        """The prefixes as words: ["hey coach"]."""
+        return [" ".join(self._prefix_words(p)) for p in self.prefixes]
 
     # ------------------------------------------------------------------ words
 
@@ -150,30 +205,59 @@ class Vocabulary:
 
     # ------------------------------------------------------------------ n-gram sentences
 
-    def sentences(self, per_example: int = SENTENCES_PER_EXAMPLE) -> list[list[str]]:
+    def sentences(
+        self, per_example: int = SENTENCES_PER_EXAMPLE, prefix_every: int | None = None
+    ) -> list[list[str]]:
         """Sentences for a language model: every expansion of an example (slot values
         included) when it has at most ``per_example``, else that many random ones; the same
-        every time."""
+        every time. With prefixes, every ``prefix_every``-th (default :data:`PREFIX_EVERY`)
+        sentence of an example, the first included, is there once more after each prefix, and
+        each prefix is also there alone (:data:`PREFIX_ALONE_SHARE`). In English, some
+        sentences come again after an opener ("um") or before a closer ("please"):
+        :data:`FILLER_EVERY`."""
+        every = max(1, prefix_every or PREFIX_EVERY)
+        counts: dict[tuple[str, int], int | None] = {}
         result: list[list[str]] = []
+        fillers = _fillers() if self.language.startswith("en") else None
+        prefixes = [self._prefix_words(p) for p in self.prefixes]
         for tree in self.examples:
-            substituted = self._substitute(tree, depth=0)
-            if substituted is not None and templates.count(substituted) <= per_example:
-                result.extend([str(t) for t in tokens] for tokens in templates.expand(substituted))
+            if prefixes and tree in self.prefixes:
                 continue
-            rng = random.Random(_emit(tree))
-            result.extend(_sample(tree, rng, self.lists) for _ in range(per_example))
-        return [s for s in result if s]
+            size = self._count(tree, 0, counts)
+            substituted = self._substitute(tree, 0) if size is not None and size <= per_example \
+                else None
+            if substituted is not None:
+                own = [[str(t) for t in tokens] for tokens in templates.expand(substituted)]
+            else:
+                rng = random.Random(_emit(tree))
+                own = [_sample(tree, rng, self.lists) for _ in range(per_example)]
+            own = [s for s in own if s]
+            result.extend(own)
+            if fillers is not None:
+                result.extend(fillers(own))
+            for prefix in prefixes:
+                result.extend([*prefix, *s] for s in own[::every])
+        for prefix in prefixes:
+            prefixed = sum(1 for s in result if s[: len(prefix)] == prefix)
+            result.extend([list(prefix)] * max(1, round(prefixed * PREFIX_ALONE_SHARE)))
+        return result
+
+    def _prefix_words(self, prefix: Sequence) -> list[str]:
+        return [str(t) for t in next(iter(templates.expand(prefix)))]
 
     # ------------------------------------------------------------------ JSGF
 
     def jsgf(self) -> str:
         """A JSGF grammar with public rule ``<utterance>``: the examples as a prefix tree,
-        each used slot list as a rule ``<list_NAME>`` they refer to."""
-        lines = [
-            "#JSGF V1.0;",
-            "grammar assistant;",
-            f"public <utterance> = {_emit_trie(_build_trie(self.examples))};",
-        ]
+        optionally after a prefix (rule ``<prefix>``), each used slot list as a rule
+        ``<list_NAME>`` they refer to."""
+        body = _emit_trie(_build_trie(self.examples))
+        lines = ["#JSGF V1.0;", "grammar assistant;"]
+        if self.prefixes:
+            lines.append(f"public <utterance> = [ <prefix> ] {body};")
+            lines.append(f"<prefix> = {' | '.join(_emit(p) for p in self.prefixes)};")
+        else:
+            lines.append(f"public <utterance> = {body};")
         for name in self.used_lists():
             body = " | ".join(_emit(tree) for tree in self.lists[name])
             lines.append(f"<{_rule(name)}> = {body};")
@@ -185,23 +269,34 @@ class Vocabulary:
         self, known: Callable[[str], bool] | None = None, limit: int = MAX_PHRASES
     ) -> list[str]:
         """Phrases for a Vosk grammar: whole sentences when an example expands to few,
-        otherwise its pieces (the words between slots, and the slots' values).
+        otherwise its pieces (the words between slots, and the slots' values). With prefixes,
+        the first phrase of each example and every :data:`PREFIX_EVERY`-th one after it come
+        once more after each prefix, as long as there is room.
 
         With ``known``, phrases are cut at words it rejects, so the model's grammar keeps
         the parts it can recognise (Vosk would silently drop the words itself).
         """
-        result: dict[str, None] = {}
+        prefixes = self.prefix_texts()
+        result = {part: None for prefix in prefixes for part in _known_parts(prefix, known)}
         for tree in self.examples:
-            for phrase in self._example_phrases(tree):
-                for part in _known_parts(phrase, known):
-                    result.setdefault(part, None)
+            if prefixes and tree in self.prefixes:
+                continue
+            for index, phrase in enumerate(self._example_phrases(tree)):
+                said = [phrase]
+                if index % PREFIX_EVERY == 0:
+                    said += [f"{prefix} {phrase}" for prefix in prefixes]
+                for text in said:
+                    for part in _known_parts(text, known):
+                        result.setdefault(part, None)
                 if len(result) >= limit:
                     return list(result)[:limit]
         return list(result)
 
     def _example_phrases(self, tree: Sequence) -> Iterator[str]:
-        substituted = self._substitute(tree, depth=0)
-        if substituted is not None and templates.count(substituted) <= MAX_FULL_EXPANSION:
+        size = self._count(tree, 0, {})
+        substituted = self._substitute(tree, 0) if size is not None and size <= (
+            MAX_FULL_EXPANSION) else None
+        if substituted is not None:
             for tokens in templates.expand(substituted, limit=MAX_FULL_EXPANSION):
                 yield " ".join(str(t) for t in tokens)
             return
@@ -222,6 +317,28 @@ class Vocabulary:
                 run.append(token)
         if run:
             yield " ".join(run)
+
+    def _count(self, node: Node, depth: int, memo: dict[tuple[str, int], int | None]
+               ) -> int | None:
+        """``templates.count(self._substitute(node, depth))`` without substituting (None
+        when that is None); ``memo`` keeps the counts of slot lists."""
+        if isinstance(node, Word):
+            return 1
+        if isinstance(node, SlotRef):
+            key = (node.list_name, depth)
+            if key not in memo:
+                values = self.lists.get(node.list_name, ())
+                sizes = [self._count(v, depth + 1, memo) for v in values] if depth < 4 else []
+                memo[key] = None if not sizes or None in sizes else sum(
+                    s for s in sizes if s is not None)
+            return memo[key]
+        total = 1 if isinstance(node, Sequence) else int(node.optional)
+        for child in node.items if isinstance(node, Sequence) else node.options:
+            size = self._count(child, depth, memo)
+            if size is None:
+                return None
+            total = total * size if isinstance(node, Sequence) else total + size
+        return total
 
     def _substitute(self, node: Node, depth: int) -> Node | None:
         """``node`` with every slot replaced by its list's values (None when too deep)."""
@@ -275,22 +392,32 @@ def _sample(node: Node, rng: random.Random, lists: dict[str, tuple[Sequence, ...
             depth: int = 0) -> list[str]:
     """One random sentence of ``node``, slots filled with random values of their lists
     (built-in lists weighted by :data:`BUILTIN_WEIGHTS`, others uniformly)."""
+    words: list[str] = []
+    _sample_into(node, rng, lists, depth, words)
+    return words
+
+
+def _sample_into(node: Node, rng: random.Random, lists: dict[str, tuple[Sequence, ...]],
+                 depth: int, words: list[str]) -> None:
     if isinstance(node, Word):
-        return [node.text]
-    if isinstance(node, SlotRef):
+        words.append(node.text)
+    elif isinstance(node, Sequence):
+        for item in node.items:
+            _sample_into(item, rng, lists, depth, words)
+    elif isinstance(node, SlotRef):
         values = lists.get(node.list_name, ())
         if not values or depth >= 5:
-            return []
+            return
         weights = BUILTIN_WEIGHTS.get(node.list_name)
         if weights is not None and len(weights) == len(values):
             value = rng.choices(values, weights)[0]
         else:
             value = rng.choice(values)
-        return _sample(value, rng, lists, depth + 1)
-    if isinstance(node, Sequence):
-        return [w for item in node.items for w in _sample(item, rng, lists, depth)]
-    pick = rng.randrange(len(node.options) + (1 if node.optional else 0))
-    return _sample(node.options[pick], rng, lists, depth) if pick < len(node.options) else []
+        _sample_into(value, rng, lists, depth + 1, words)
+    else:
+        pick = rng.randrange(len(node.options) + (1 if node.optional else 0))
+        if pick < len(node.options):
+            _sample_into(node.options[pick], rng, lists, depth, words)
 
 
 Gram = tuple[str, ...]
@@ -309,13 +436,13 @@ def build_arpa(
     they share ``general_weight`` (0..1) of the unigram mass, so words outside the sentences
     stay possible: an open path for off-script speech.
     """
-    counts: list[dict[Gram, float]] = [{} for _ in range(order + 1)]
-    for sentence in sentences:
-        padded = ["<s>", *sentence, "</s>"]
-        for n in range(1, order + 1):
-            for i in range(len(padded) - n + 1):
-                gram = tuple(padded[i : i + n])
-                counts[n][gram] = counts[n].get(gram, 0.0) + 1.0
+    padded = [["<s>", *sentence, "</s>"] for sentence in sentences]
+    counts: list[dict[Gram, float]] = [{}]
+    for n in range(1, order + 1):
+        grams = chain.from_iterable(
+            zip(*(words[i:] for i in range(n)), strict=False) for words in padded)
+        counts.append(dict(Counter(grams)))
+    del padded
     counts[1].pop(("<s>",), None)
     probs: list[dict[Gram, float]] = [{} for _ in range(order + 1)]
     backoffs: list[dict[Gram, float]] = [{} for _ in range(order + 1)]
