@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -38,6 +39,7 @@ FUZZY_STEM_CUTOFF = 84.0
 """A misheard word counts as a known one at this similarity (0..100)."""
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A crude stem: common endings off, a doubled last consonant and a final "e" undone, cut
     to six letters ("hitting" / "hits" -> "hit", "shoved" / "shoves" -> "shov",

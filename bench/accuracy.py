@@ -80,7 +80,7 @@ def main(argv: list[str]) -> None:
     ]
     matcher = make_matcher(Settings())
     for path in files:
-        print(f"{path.relative_to(ROOT) if path.is_absolute() else path}:")
+        print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}:")
         figures = evaluate(matcher, yaml.safe_load(path.read_text()), verbose)
         print("  " + "  ".join(
             f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in figures.items()

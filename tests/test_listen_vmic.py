@@ -197,6 +197,24 @@ def test_ctrl_c_ends_listening_cleanly(vmic: VirtualMic) -> None:
     assert "Traceback" not in "".join(listener.stderr)
 
 
+def test_reflection_reminder_set_by_voice(vmic: VirtualMic, tmp_path: Path) -> None:
+    """ "Hey coach, remind me to reflect every evening at nine": understood, kept, confirmed."""
+    from assistant.state import StateStore
+
+    request = synthesize("hey coach, remind me to reflect every evening at nine",
+                         tmp_path / "request.wav", silence_s=0.5)
+    with listening(vmic, "--turns", "1", "--timeout", "60") as listener:
+        listener.wait_ready()
+        vmic.play(request)
+        status, turns = listener.finish()
+    assert status == 0, "".join(listener.stderr)
+    assert [t["intent"] for t in turns] == ["reflection_schedule"], "".join(listener.stderr)
+    assert turns[0]["slots"] == {"time": "21:00", "days": "daily"}, turns
+    schedule = StateStore().load().schedule
+    assert schedule is not None and (schedule.time, schedule.days) == ("21:00", "daily")
+    assert "9" in str(turns[0]["reply"]) or "nine" in str(turns[0]["reply"]).lower()
+
+
 def test_spoken_reflection_answer_is_kept_in_the_journal(
     vmic: VirtualMic, tmp_path: Path
 ) -> None:
