@@ -42,6 +42,10 @@ FULL_SCAN_LIMIT = 4000
 """Packs with more expanded examples than this compare only the trigram index's candidates."""
 CANDIDATES = 2000
 """How many examples (about) the trigram index hands to the exact comparison."""
+SAFETY_FUZZY_PER_EXAMPLE = 12
+"""Sentences of each safety example that also go to the fuzzy scorer (the first ones). Safety
+is found by its word windows, which get every sentence; the fuzzy scorer, which only adds
+near-whole-utterance matches for safety, would otherwise spend most of its time on them."""
 SAFETY_MAX_WINDOW = 16
 """Longest stretch of an utterance (words) compared with safety examples."""
 EXACT_SAFETY_BELOW = 9
@@ -82,7 +86,7 @@ class Matcher:
         self.pack = pack
         self.settings = settings or MatcherSettings()
         self.intents: list[Intent] = list(pack.intents.values())
-        self.examples = self._expand_examples()
+        self.examples, self.safety_examples = self._expand_examples()
         self.texts = [e.text for e in self.examples]
         self.text_array = np.array(self.texts, dtype=object)
         owners = np.fromiter((e.intent for e in self.examples), dtype=np.int32)
@@ -112,11 +116,15 @@ class Matcher:
         self.trigrams = TrigramIndex(self.texts) if len(self.texts) > FULL_SCAN_LIMIT else None
         self._safety_setup()
 
-    def _expand_examples(self) -> list[_Example]:
+    def _expand_examples(self) -> tuple[list[_Example], list[_Example]]:
+        """(the sentences the fuzzy scorer compares with, every sentence of the safety
+        intents)."""
         result: list[_Example] = []
+        safety: list[_Example] = []
         for index, intent in enumerate(self.intents):
             seen: set[str] = set()
             for example in intent.examples:
+                kept = 0
                 for tokens in expand(example.tree):
                     text = normalize(" ".join(
                         "@" + t.list_name if isinstance(t, SlotRef) else t for t in tokens
@@ -124,8 +132,14 @@ class Matcher:
                     if text and text not in seen:
                         seen.add(text)
                         slots = tuple(t for t in tokens if isinstance(t, SlotRef))
-                        result.append(_Example(index, text, slots))
-        return result
+                        sentence = _Example(index, text, slots)
+                        if intent.safety:
+                            safety.append(sentence)
+                            kept += 1
+                            if kept > SAFETY_FUZZY_PER_EXAMPLE:
+                                continue
+                        result.append(sentence)
+        return result, safety
 
     def _keywords(self, pack: IntentPack) -> None:
         """Keyword -> intents that declare it (one-word and several-word keywords apart)."""
@@ -145,7 +159,7 @@ class Matcher:
             for i in self.safety_intents
         }
         self.safety_lists = {
-            s.list_name for e in self.examples if self.intents[e.intent].safety for s in e.slots
+            s.list_name for e in self.safety_examples for s in e.slots
         }
         exceptions = [
             normalize(" ".join("@" + t.list_name if isinstance(t, SlotRef) else t
@@ -154,7 +168,7 @@ class Matcher:
             for tokens in expand(example.tree)
         ]
         self._safety = _SafetyIndex(
-            [e for e in self.examples if self.intents[e.intent].safety], exceptions
+            self.safety_examples, exceptions
         )
 
     # ------------------------------------------------------------------------------ matching
@@ -333,6 +347,11 @@ class _SafetyIndex:
                 texts.append(words)
                 owners.append(example.intent)
         self.exact_lengths = sorted({len(k) for k in self.exact})
+        self.words_by_length = {
+            length: np.array(texts, dtype=np.int64) for length, (texts, _) in self.by_length.items()
+        }
+        """Each length's examples as a matrix of word ids, to skip at once those that share
+        too few words with the utterance to be one word away from a stretch of it."""
         self.last_score = 0.0
 
     def _encode(self, tokens: Sequence[str], grow: bool = False) -> list[int]:
@@ -371,8 +390,14 @@ class _SafetyIndex:
 
     def _near(self, encoded: list[int], cutoff: float, excused: np.ndarray) -> int | None:
         best_owner: int | None = None
+        said = np.array([w for w in encoded if w >= 0], dtype=np.int64)
         for length, (texts, owners) in self.by_length.items():
             if length > min(len(encoded), SAFETY_MAX_WINDOW):
+                continue
+            # one word may differ: an example needs length - 1 of its words in the utterance
+            shared = np.isin(self.words_by_length[length], said).sum(axis=1)
+            close = np.flatnonzero(shared >= length - 1)
+            if not len(close):
                 continue
             starts = [i for i in range(len(encoded) - length + 1)
                       if not excused[i : i + length].any()]
@@ -380,11 +405,12 @@ class _SafetyIndex:
                 continue
             windows = [encoded[i : i + length] for i in starts]
             matrix = process.cdist(
-                windows, texts, scorer=fuzz.ratio, score_cutoff=cutoff, dtype=np.float32
+                windows, [texts[i] for i in close], scorer=fuzz.ratio, score_cutoff=cutoff,
+                dtype=np.float32,
             )
             flat = int(matrix.argmax())
             score = float(matrix.flat[flat])
             if score >= cutoff and score > self.last_score:
                 self.last_score = score
-                best_owner = owners[flat % len(texts)]
+                best_owner = owners[int(close[flat % len(close)])]
         return best_owner

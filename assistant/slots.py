@@ -30,6 +30,18 @@ class Span:
         return "@" + self.list_name
 
 
+FUZZY_TWIN = 90.0
+"""A spoken form this similar to one already kept for the same value and word count ("the
+sons", "the son") is left out of the fuzzy lookup: the kept one finds the same mishearings,
+and the lookup, done for every utterance, stays fast (exact lookup keeps every form)."""
+
+
+def _covered(spoken: str, kept: list[str]) -> bool:
+    """Whether a form in ``kept`` is a near twin of ``spoken`` (:data:`FUZZY_TWIN`)."""
+    return bool(kept) and process.extractOne(
+        spoken, kept, scorer=fuzz.ratio, score_cutoff=FUZZY_TWIN) is not None
+
+
 class ValueIndex:
     """The spoken forms of every list value, for exact and fuzzy lookup."""
 
@@ -39,16 +51,27 @@ class ValueIndex:
         fuzzy_texts: list[str] = []
         self.fuzzy_info: list[tuple[str, str, int]] = []
         for list_name, pairs in phrases.items():
+            kept: dict[tuple[str, int], list[str]] = {}
             for spoken, value in pairs:
                 tokens = tuple(spoken.split())
                 if not tokens:
                     continue
                 self.exact.setdefault(tokens, []).append((list_name, value))
-                if len(spoken) >= 5:
+                same = kept.setdefault((value, len(tokens)), [])
+                if len(spoken) >= 5 and not _covered(spoken, same):
+                    same.append(spoken)
                     fuzzy_texts.append(spoken)
                     self.fuzzy_info.append((list_name, value, len(tokens)))
         self.fuzzy_texts = fuzzy_texts
         self.max_len = max((len(t) for t in self.exact), default=0)
+        # values by word count: a window is compared only with values of about its length
+        self._by_words: dict[int, list[int]] = {}
+        for index, (_, _, words) in enumerate(self.fuzzy_info):
+            for size in (words - 1, words, words + 1):
+                self._by_words.setdefault(size, []).append(index)
+        self._texts_by_words = {
+            size: [fuzzy_texts[i] for i in indexes] for size, indexes in self._by_words.items()
+        }
 
     def spans(self, tokens: tuple[str, ...]) -> list[Span]:
         """Every exact and fuzzy value occurrence (overlaps included)."""
@@ -68,25 +91,27 @@ class ValueIndex:
         return found
 
     def _fuzzy(self, tokens: tuple[str, ...], windows: list[tuple[int, int]]) -> list[Span]:
-        texts = [" ".join(tokens[a:b]) for a, b in windows]
-        keep = [i for i, text in enumerate(texts) if len(text) >= 4]
-        if not keep:
-            return []
-        scores = process.cdist(
-            [texts[i] for i in keep], self.fuzzy_texts, scorer=fuzz.ratio,
-            score_cutoff=FUZZY_VALUE_CUTOFF, dtype=None,
-        )
+        """Windows that sound like a value with one word more or less than they have."""
+        groups: dict[int, list[tuple[int, int]]] = {}
+        for start, end in windows:
+            if len(" ".join(tokens[start:end])) >= 4:
+                groups.setdefault(end - start, []).append((start, end))
         result = []
-        for row, window_index in enumerate(keep):
-            start, end = windows[window_index]
-            best = int(scores[row].argmax())
-            score = float(scores[row][best])
-            if score <= 0:
+        for size, group in groups.items():
+            candidates = self._by_words.get(size)
+            if not candidates:
                 continue
-            list_name, value, length = self.fuzzy_info[best]
-            if abs(length - (end - start)) > 1:
-                continue
-            result.append(Span(start, end, list_name, value, score))
+            scores = process.cdist(
+                [" ".join(tokens[a:b]) for a, b in group],
+                self._texts_by_words[size], scorer=fuzz.ratio,
+                score_cutoff=FUZZY_VALUE_CUTOFF, dtype=None,
+            )
+            for row, (start, end) in enumerate(group):
+                best = int(scores[row].argmax())
+                score = float(scores[row][best])
+                if score > 0:
+                    list_name, value, _ = self.fuzzy_info[candidates[best]]
+                    result.append(Span(start, end, list_name, value, score))
         return result
 
 
