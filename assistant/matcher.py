@@ -390,12 +390,13 @@ class _SafetyIndex:
 
     def _near(self, encoded: list[int], cutoff: float, excused: np.ndarray) -> int | None:
         best_owner: int | None = None
-        said = np.array([w for w in encoded if w >= 0], dtype=np.int64)
+        said = np.zeros(len(self.ids), dtype=bool)
+        said[[w for w in encoded if w >= 0]] = True
         for length, (texts, owners) in self.by_length.items():
             if length > min(len(encoded), SAFETY_MAX_WINDOW):
                 continue
             # one word may differ: an example needs length - 1 of its words in the utterance
-            shared = np.isin(self.words_by_length[length], said).sum(axis=1)
+            shared = said[self.words_by_length[length]].sum(axis=1)
             close = np.flatnonzero(shared >= length - 1)
             if not len(close):
                 continue
