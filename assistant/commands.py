@@ -11,7 +11,7 @@ from typing import TextIO
 from .config import Settings
 from .dialog import Action, Dialog, Turn
 from .errors import AssistantError, UsageError
-from .runtime import load_pack, make_dialog
+from .runtime import load_pack
 
 MAX_UTTERANCE_CHARS = 1000
 """Longest utterance accepted (characters); a spoken request is a few hundred at most."""
@@ -49,17 +49,19 @@ def ask(args: argparse.Namespace, settings: Settings) -> int:
         from .voice import ask_wavs
 
         return ask_wavs(args, settings)
+    from .reflect_cli import build_dialog  # with the reminder and journal services
+
     speaker = _speaker(settings) if args.speak else None
     if args.text == ["-"]:
-        dialog = make_dialog(settings)
+        dialog = build_dialog(settings)
         return _ask_lines(dialog, _stdin_lines(), args.json, speaker)
     if not args.text:
-        dialog = make_dialog(settings)
+        dialog = build_dialog(settings)
         if sys.stdin.isatty():
             return _conversation(dialog, args.json, speaker)
         return _ask_lines(dialog, _stdin_lines(), args.json, speaker)
     text = check_utterance(" ".join(args.text))
-    dialog = make_dialog(settings)
+    dialog = build_dialog(settings)
     turn = dialog.handle(text)
     emit(turn, args.json)
     if speaker is not None:

@@ -55,6 +55,14 @@ def test_ask_json_flag_before_the_command_and_slots() -> None:
     assert answer["slots"] == {"days": "daily", "time": "21:00"}
 
 
+def test_ask_sets_the_reminder_for_later_runs() -> None:
+    """Typed requests reach the reminder service too: the schedule is kept between runs."""
+    first = json.loads(run("ask", "--json", "remind me to reflect every evening at nine").stdout)
+    assert "9 pm" in first["reply"]
+    later = run("ask", "when is my reflection")
+    assert "9 pm" in later.stdout.decode(), later.stdout
+
+
 def test_ask_stdin_one_json_line_per_utterance_and_follow_ups() -> None:
     lines = ["where do I start", "tell me more", "", "say that again", "what's the weather",
              "bye"]
