@@ -40,7 +40,7 @@ similarity minus this gap: "another one" said word for word is clear although it
 common ones."""
 FULL_SCAN_LIMIT = 4000
 """Packs with more expanded examples than this compare only the trigram index's candidates."""
-CANDIDATES = 2000
+CANDIDATES = 500
 """How many examples (about) the trigram index hands to the exact comparison."""
 SAFETY_FUZZY_PER_EXAMPLE = 12
 """Sentences of each safety example that also go to the fuzzy scorer (the first ones). Safety

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import numpy as np
 from rapidfuzz import fuzz, process
 
 FUZZY_VALUE_CUTOFF = 85.0
@@ -30,6 +31,11 @@ class Span:
         return "@" + self.list_name
 
 
+LENGTH_SPREAD = 200 / FUZZY_VALUE_CUTOFF - 1
+"""Texts whose lengths differ by more than this factor score below the fuzzy cutoff whatever
+their letters (fuzz.ratio is at most 2 * shorter / (sum of lengths))."""
+HEARD_CACHE = 100_000
+"""Most window texts whose fuzzy lookup is remembered (then the memory starts again)."""
 FUZZY_TWIN = 90.0
 """A spoken form this similar to one already kept for the same value and word count ("the
 sons", "the son") is left out of the fuzzy lookup: the kept one finds the same mishearings,
@@ -69,8 +75,17 @@ class ValueIndex:
         for index, (_, _, words) in enumerate(self.fuzzy_info):
             for size in (words - 1, words, words + 1):
                 self._by_words.setdefault(size, []).append(index)
+        # ... and, within a word count, sorted by length in characters: fuzz.ratio cannot reach
+        # the cutoff between texts whose lengths differ too much (see :data:`LENGTH_SPREAD`)
+        for indexes in self._by_words.values():
+            indexes.sort(key=lambda i: len(fuzzy_texts[i]))
         self._texts_by_words = {
             size: [fuzzy_texts[i] for i in indexes] for size, indexes in self._by_words.items()
+        }
+        self._heard: dict[str, tuple[str, str, float] | None] = {}
+        """Window text -> (list, value, score) of the value it sounds like, or None."""
+        self._lengths_by_words = {
+            size: np.array([len(t) for t in texts]) for size, texts in self._texts_by_words.items()
         }
 
     def spans(self, tokens: tuple[str, ...]) -> list[Span]:
@@ -91,28 +106,52 @@ class ValueIndex:
         return found
 
     def _fuzzy(self, tokens: tuple[str, ...], windows: list[tuple[int, int]]) -> list[Span]:
-        """Windows that sound like a value with one word more or less than they have."""
-        groups: dict[int, list[tuple[int, int]]] = {}
+        """Windows that sound like a value with one word more or less than they have. What a
+        window text sounds like is remembered (the same few words come back in most
+        utterances: "my partner", "how do i")."""
+        groups: dict[int, list[str]] = {}
         for start, end in windows:
-            if len(" ".join(tokens[start:end])) >= 4:
-                groups.setdefault(end - start, []).append((start, end))
+            text = " ".join(tokens[start:end])
+            if len(text) >= 4 and text not in self._heard:
+                groups.setdefault(end - start, []).append(text)
+        for size, texts in groups.items():
+            self._look_up(size, list(dict.fromkeys(texts)))
         result = []
-        for size, group in groups.items():
-            candidates = self._by_words.get(size)
-            if not candidates:
-                continue
-            scores = process.cdist(
-                [" ".join(tokens[a:b]) for a, b in group],
-                self._texts_by_words[size], scorer=fuzz.ratio,
-                score_cutoff=FUZZY_VALUE_CUTOFF, dtype=None,
-            )
-            for row, (start, end) in enumerate(group):
-                best = int(scores[row].argmax())
-                score = float(scores[row][best])
-                if score > 0:
-                    list_name, value, _ = self.fuzzy_info[candidates[best]]
-                    result.append(Span(start, end, list_name, value, score))
+        for start, end in windows:
+            hit = self._heard.get(" ".join(tokens[start:end]))
+            if hit is not None:
+                list_name, value, score = hit
+                result.append(Span(start, end, list_name, value, score))
         return result
+
+    def forget(self) -> None:
+        """Drop what window texts were found to sound like."""
+        self._heard.clear()
+
+    def _look_up(self, size: int, texts: list[str]) -> None:
+        """Find the closest value of each of ``texts`` (windows of ``size`` words) and
+        remember it in :attr:`_heard` (None for no value)."""
+        if len(self._heard) > HEARD_CACHE:
+            self._heard.clear()
+        lengths = self._lengths_by_words.get(size)
+        lo = hi = 0
+        if lengths is not None:
+            lo = int(np.searchsorted(lengths, min(map(len, texts)) / LENGTH_SPREAD, "left"))
+            hi = int(np.searchsorted(lengths, max(map(len, texts)) * LENGTH_SPREAD, "right"))
+        if lo >= hi:
+            self._heard.update(dict.fromkeys(texts))
+            return
+        candidates = self._by_words[size][lo:hi]
+        scores = process.cdist(texts, self._texts_by_words[size][lo:hi], scorer=fuzz.ratio,
+                               score_cutoff=FUZZY_VALUE_CUTOFF, dtype=None)
+        for row, text in enumerate(texts):
+            best = int(scores[row].argmax())
+            score = float(scores[row][best])
+            if score > 0:
+                list_name, value, _ = self.fuzzy_info[candidates[best]]
+                self._heard[text] = (list_name, value, score)
+            else:
+                self._heard[text] = None
 
 
 def choose(spans: list[Span]) -> list[Span]:

@@ -36,10 +36,13 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def timed(func: Callable[[str], object], queries: list[str], repeat: int) -> list[float]:
-    """Per-call latency in milliseconds over ``repeat`` passes of ``queries``."""
+def timed(func: Callable[[str], object], queries: list[str], repeat: int,
+          forget: Callable[[], None] = lambda: None) -> list[float]:
+    """Per-call latency in milliseconds over ``repeat`` passes of ``queries``; ``forget`` is
+    called before each pass (so no pass gains from what an earlier one remembered)."""
     times = []
     for _ in range(repeat):
+        forget()
         for query in queries:
             start = time.perf_counter()
             func(query)
@@ -116,7 +119,7 @@ def report(name: str, pack: IntentPack, queries: list[str], repeat: int) -> None
     start = time.perf_counter()
     matcher = Matcher(pack, Settings().matcher)
     build = time.perf_counter() - start
-    ours = timed(matcher.match, queries, repeat)
+    ours = timed(matcher.match, queries, repeat, forget=matcher.values.forget)
     baseline_fn = naive(matcher)
     baseline = timed(baseline_fn, queries, 1)
     agree = sum(matcher.match(q).intent == baseline_fn(q) for q in queries) / len(queries)
