@@ -34,6 +34,8 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(call apt_install,$(APT_RUN))
 	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	@# the phrase model for the shipped pack, built once now so that listening starts quickly
+	$(BIN)/trust-assistant listen --prepare || echo "(the recogniser will be prepared at the first start)"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python

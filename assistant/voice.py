@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType
@@ -242,6 +243,12 @@ def listen(args: argparse.Namespace, settings: Settings) -> int:
     if args.wake_phrase:
         settings = settings.replace(listen=replace(settings.listen, wake_phrase=args.wake_phrase))
     dialog = build_dialog(settings)
+    if args.prepare:
+        started = time.perf_counter()
+        recognizer_for(settings, dialog.pack, wake_first=not (args.no_wake or args.push_to_talk))
+        print(f"ready to listen: the recogniser was prepared in "
+              f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
+        return 0
     if args.typed:
         return _typed_fallback(settings, dialog, args, reason=None)
     try:

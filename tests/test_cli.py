@@ -197,3 +197,9 @@ def test_version_and_module_entry_point() -> None:
     result = run("--version")
     assert result.returncode == 0
     assert result.stdout.decode().startswith("trust-assistant ")
+
+
+def test_listen_prepare_builds_the_recogniser_and_exits() -> None:
+    result = run("listen", "--prepare")
+    assert result.returncode == 0, result.stderr
+    assert "ready to listen" in result.stderr.decode()
