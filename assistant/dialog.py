@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from .intents import Intent, IntentPack, render_reply
 from .matcher import Match, Matcher
 from .prompts import Prompt, PromptDeck
+from .slots import says_part_of_day
 
 CONVERSATION = frozenset({
     "help", "repeat", "tell_me_more", "stop", "goodbye", "thanks", "slower", "faster",
@@ -392,7 +393,10 @@ def _yes(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
 
 
 def _schedule(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
-    reply = dialog.services.schedule(match.slots) or render_reply(intent.replies[0], match.slots)
+    slots = dict(match.slots)
+    if "time" in slots and not says_part_of_day(tuple(match.text.split())):
+        slots["part_of_day"] = "unsaid"  # for the services only: "move it to ten"
+    reply = dialog.services.schedule(slots) or render_reply(intent.replies[0], match.slots)
     return dialog._say(text, intent.name, match.confidence, match.slots, reply)
 
 

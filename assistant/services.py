@@ -83,6 +83,8 @@ class AssistantServices:
                 return f"You have no reflection reminder yet. You could say: {EXAMPLE}."
             return self._store(_changed(None, slots),
                                "You had no reflection reminder, so I've set one: {when}.")
+        if "time" in slots and slots.get("part_of_day") == "unsaid":
+            slots = {**slots, "time": _nearest_reading(slots["time"], current.time)}
         return self._store(_changed(current, slots),
                            "All right. I've moved your reflection to {when}.")
 
@@ -145,6 +147,22 @@ class AssistantServices:
 def make_services(clock: Clock | None = None) -> AssistantServices:
     """The services over the user's own state file and journal."""
     return AssistantServices(StateStore(), Journal(), clock or SystemClock())
+
+
+def _nearest_reading(time: str, current: str) -> str:
+    """``time`` said without a part of the day ("move it to ten"): of its morning and evening
+    readings, the one nearer ``current`` (a 21:00 reminder moved "to ten" goes to 22:00)."""
+    hour, minute = (int(part) for part in time.split(":"))
+    if not 1 <= hour <= 11:
+        return time
+    now_hour, now_minute = (int(part) for part in current.split(":"))
+    now = now_hour * 60 + now_minute
+
+    def distance(h: int) -> int:
+        gap = abs(h * 60 + minute - now)
+        return min(gap, 24 * 60 - gap)
+
+    return f"{min((hour, hour + 12), key=distance):02d}:{minute:02d}"
 
 
 def _changed(current: Schedule | None, slots: dict[str, str]) -> Schedule | None:

@@ -282,6 +282,12 @@ def _suffix_cue(tokens: tuple[str, ...], end: int) -> tuple[str | None, int]:
     return None, end
 
 
+def says_part_of_day(tokens: tuple[str, ...]) -> bool:
+    """Whether the utterance says which half of the day its clock time is in ("pm", "in the
+    morning", "tonight"...): without it, "move it to ten" could be 10:00 or 22:00."""
+    return _sentence_cue(tokens) is not None
+
+
 def _sentence_cue(tokens: tuple[str, ...]) -> str | None:
     words = set(tokens)
     if words & {"night", "nights", "tonight"}:

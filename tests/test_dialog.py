@@ -177,3 +177,17 @@ def test_turn_json_shape(dialog: Dialog) -> None:
     turn = dialog.handle("remind me to reflect every evening at nine")
     assert set(turn.to_json()) == {"text", "intent", "confidence", "slots", "reply"}
     assert turn.to_json()["slots"] == {"days": "daily", "time": "21:00"}
+
+
+def test_schedule_tells_the_services_whether_a_part_of_day_was_said(matcher: Matcher) -> None:
+    seen: list[dict[str, str]] = []
+
+    class Recording(_Journal):
+        def schedule(self, slots: dict[str, str]) -> str | None:
+            seen.append(dict(slots))
+            return "ok"
+
+    dialog = Dialog(matcher, services=Recording())
+    dialog.handle("move it to ten")
+    dialog.handle("move it to ten at night")
+    assert seen[0].get("part_of_day") == "unsaid" and "part_of_day" not in seen[1]

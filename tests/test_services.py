@@ -220,3 +220,25 @@ def test_reflect_command_line_json() -> None:
     turns = [json.loads(line) for line in result.stdout.splitlines()]
     assert [t["intent"] for t in turns] == ["reflection_prompt", None]
     assert turns[1]["text"] == "I listened"
+
+
+@pytest.mark.parametrize(("before", "said", "after"), [
+    ("21:00", "10:00", "22:00"),  # "move it to ten" in the evening stays in the evening
+    ("21:00", "08:30", "20:30"),
+    ("07:00", "09:00", "09:00"),  # and in the morning, in the morning
+    ("23:30", "01:00", "01:00"),  # an hour and a half later, across midnight
+])
+def test_a_bare_hour_moves_to_the_nearer_reading(
+    services: AssistantServices, before: str, said: str, after: str
+) -> None:
+    services.schedule({"time": before})
+    services.schedule({"action": "move", "time": said, "part_of_day": "unsaid"})
+    schedule = StateStore().load().schedule
+    assert schedule is not None and schedule.time == after
+
+
+def test_a_said_part_of_day_is_kept(services: AssistantServices) -> None:
+    services.schedule({"time": "21:00"})
+    services.schedule({"action": "move", "time": "07:00"})  # "seven in the morning"
+    schedule = StateStore().load().schedule
+    assert schedule is not None and schedule.time == "07:00"
