@@ -125,6 +125,19 @@ def wait_for_speech(path: Path, *, after_s: float = 0.0, then_quiet_s: float | N
                          f"within {timeout:.0f} s")
 
 
+def wait_for_quiet(path: Path, quiet_s: float = 1.0, timeout: float = 20.0) -> None:
+    """Wait until the sink (recorded into ``path``) has been silent for ``quiet_s``: nothing
+    of an earlier test, or of a start-up notice, is still playing."""
+    deadline = time.monotonic() + timeout
+    frames = int(quiet_s / 0.03)
+    while time.monotonic() < deadline:
+        levels = loudness(path)
+        if len(levels) >= frames and not (levels[-frames:] > 300).any():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the sink did not fall silent within {timeout:.0f} s")
+
+
 def content_words(text: str) -> set[str]:
     from assistant.normalize import normalize
     from assistant.terms import STOPWORDS
@@ -137,6 +150,8 @@ def test_wake_phrase_request_gets_a_spoken_answer(vmic: VirtualMic, tmp_path: Pa
                          tmp_path / "request.wav", silence_s=0.5)
     with listening(vmic, "--turns", "1", "--timeout", "60") as listener:
         listener.wait_ready()
+        with vmic.recording(tmp_path / "before.wav") as before:
+            wait_for_quiet(before)
         with vmic.recording(tmp_path / "heard.wav"):
             vmic.play(request)
             status, turns = listener.finish()
@@ -203,8 +218,10 @@ def test_reflection_reminder_set_by_voice(vmic: VirtualMic, tmp_path: Path) -> N
 
     request = synthesize("hey coach, remind me to reflect every evening at nine",
                          tmp_path / "request.wav", silence_s=0.5)
-    with listening(vmic, "--turns", "1", "--timeout", "60") as listener:
+    with listening(vmic, "--turns", "1", "--timeout", "60") as listener, \
+            vmic.recording(tmp_path / "before.wav") as before:
         listener.wait_ready()
+        wait_for_quiet(before)
         vmic.play(request)
         status, turns = listener.finish()
     assert status == 0, "".join(listener.stderr)
