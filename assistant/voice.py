@@ -245,7 +245,7 @@ def listen(args: argparse.Namespace, settings: Settings) -> int:
     dialog = build_dialog(settings)
     if args.prepare:
         started = time.perf_counter()
-        recognizer_for(settings, dialog.pack, wake_first=not (args.no_wake or args.push_to_talk))
+        recognizer_for(settings, dialog.pack, wake_first=_wake_mode(args) == "wake")
         print(f"ready to listen: the recogniser was prepared in "
               f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
         return 0
@@ -268,7 +268,7 @@ def _voice_loop(args: argparse.Namespace, settings: Settings, dialog: Dialog,
     from .echo import make_echo_canceller
     from .listen import VoiceLoop
 
-    wake: Wake = "push_to_talk" if args.push_to_talk else ("always" if args.no_wake else "wake")
+    wake = _wake_mode(args)
     recognizer = recognizer_for(settings, dialog.pack, wake_first=wake == "wake")
     speaker = None if args.no_speech else _speaker_or_none(settings)
     enter = _enter_presses() if wake == "push_to_talk" else None
@@ -309,6 +309,11 @@ def _reminder_check() -> Callable[[], str | None]:
             log.warning("reflection reminder unavailable: %s", exc.format_message())
             return None
     return check
+
+
+def _wake_mode(args: argparse.Namespace) -> Wake:
+    """How a turn starts, from ``listen``'s options."""
+    return "push_to_talk" if args.push_to_talk else ("always" if args.no_wake else "wake")
 
 
 def _enter_presses() -> threading.Event:

@@ -89,18 +89,18 @@ def listening(vmic: VirtualMic, *args: str, stdin: bytes | None = None) -> Itera
 
 def voiced_seconds(path: Path, after_s: float = 0.0) -> float:
     """Seconds of the recording (after ``after_s``) that carry sound."""
-    pcm, rate = read_wav(path), 16000
-    samples = np.frombuffer(pcm, dtype=np.int16)[int(after_s * rate):].astype(np.float32)
-    frames = samples[: len(samples) // 480 * 480].reshape(-1, 480)
-    loud = np.sqrt((frames ** 2).mean(axis=1)) > 300
-    return float(loud.sum() * 0.03)
+    return float((frame_rms(read_wav(path))[int(after_s / 0.03):] > 300).sum() * 0.03)
+
+
+def frame_rms(pcm: bytes) -> np.ndarray:
+    """RMS of each 30 ms frame (480 samples at 16 kHz) of 16-bit PCM."""
+    samples = np.frombuffer(pcm[: len(pcm) // 960 * 960], dtype=np.int16).astype(np.float32)
+    return np.sqrt((samples.reshape(-1, 480) ** 2).mean(axis=1))
 
 
 def loudness(path: Path) -> np.ndarray:
     """RMS of each 30 ms frame of a WAV file that is still being recorded."""
-    data = path.read_bytes()[44:] if path.exists() else b""
-    samples = np.frombuffer(data[: len(data) // 960 * 960], dtype=np.int16).astype(np.float32)
-    return np.sqrt((samples.reshape(-1, 480) ** 2).mean(axis=1)) if len(samples) else samples
+    return frame_rms(path.read_bytes()[44:] if path.exists() else b"")
 
 
 def wait_for_speech(path: Path, *, after_s: float = 0.0, then_quiet_s: float | None = None,
