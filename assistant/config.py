@@ -84,6 +84,9 @@ class ListenSettings:
     """Longest single request (seconds)."""
     answer_silence_s: float = 2.5
     """Silence that ends a spoken reflection answer (seconds): answers may pause."""
+    phrase_break_s: float = 0.6
+    """In a reflection answer, a pause this long ends a phrase, and each phrase is transcribed
+    on its own (seconds): over a long pause the open model loses its way in the words after."""
     nudge_after_s: float = 20.0
     """Silence before a gentle nudge while waiting for a reflection answer (seconds)."""
 

@@ -55,6 +55,12 @@ audio is read and dropped: an audio stream that has just opened can deliver late
 and the echo canceller then takes the assistant's own voice for the person talking over it."""
 EARLY_END_CONFIDENCE = 0.75
 """A partial transcript matching an intent this well ends the utterance at the first pause."""
+COMMAND_PHRASE_S = 3.0
+"""In a reflection answer, a phrase up to this long (seconds, without the pause after it) is
+also decoded with the phrase model, to hear "I'm done", "skip" or "another one"."""
+COMMAND_PHRASE_CONFIDENCE = 0.4
+"""How sure (0..1) the phrase model must be of such a command to take it over the open
+model's words (75 spoken answer phrases in three voices: none was heard as a command)."""
 WAKE_SIMILARITY = 75.0
 """How close (0..100) the first words must be to the wake phrase."""
 
@@ -145,6 +151,8 @@ class VoiceLoop:
         self.speech_failed = False
         self.pending: Utterance | None = None
         self._audio: list[bytes] = []
+        self._phrase_from = 0
+        """Where in ``_audio`` the phrase being heard began (free-form speech)."""
 
     # ---------------------------------------------------------------------------------- run
 
@@ -245,6 +253,7 @@ class VoiceLoop:
         if segment.event is Event.START:
             self.recognizer.start(mode)
             self._audio, self._partial, self._heard_before = [], "", ""
+            self._phrase_from = 0
             self.status.show("hearing...")
         if segment.event in (Event.START, Event.AUDIO) and segment.pcm:
             self._audio.append(segment.pcm)
@@ -252,9 +261,21 @@ class VoiceLoop:
                 filter(None, (self._heard_before, self.recognizer.feed(segment.pcm))))
             if self._partial:
                 self.status.show(f"hearing: {self._partial}")
-        if segment.event is Event.PAUSE and mode == "command":
-            return self._pause(mode, barge_in)
+        if segment.event is Event.PAUSE:
+            if mode == "command":
+                return self._pause(mode, barge_in)
+            if self._phrase_break(mode):  # "I'm done", "skip": no need to wait any longer
+                self.recognizer.finish()
+                self.segmenter.end_now()
+                return self._utterance(self._heard_before, 1.0, barge_in,
+                                       self.segmenter.settings.early_end_s or 0.0)
         if segment.event is Event.END:
+            if mode == "open":  # phrase by phrase: the parts decoded so far, and the last
+                result = self.recognizer.finish()
+                text = " ".join(filter(None, (self._heard_before.strip(),
+                                              self._phrase(result.text, Event.END)[0])))
+                return self._utterance(text, result.confidence, barge_in,
+                                       self.segmenter.settings.end_silence_s)
             if self._heard_before:  # decoded in two parts: decode the whole again
                 self.recognizer.finish()
                 result = self.recognizer.transcribe(b"".join(self._audio), mode)
@@ -263,6 +284,43 @@ class VoiceLoop:
             return self._utterance(result.text, result.confidence, barge_in,
                                    self.segmenter.settings.end_silence_s)
         return None
+
+    def _phrase_break(self, mode: Mode) -> bool:
+        """A pause in free-form speech: what was said up to it is transcribed on its own, and
+        the words after it start afresh (the open model decodes a long answer with pauses in
+        it far worse than its phrases one by one). True when the phrase was a command of the
+        answer ("I'm done", "skip"): the utterance ends with it."""
+        result = self.recognizer.finish()
+        text, command = self._phrase(result.text, Event.PAUSE)
+        self._heard_before = " ".join(filter(None, (self._heard_before.strip(), text)))
+        self.recognizer.start(mode)
+        return command
+
+    def _phrase(self, text: str, ended_by: Event) -> tuple[str, bool]:
+        """The words of the phrase just heard in free-form speech (``text``, from the open
+        model). A short phrase that the phrase model hears as a command of the answer ("I'm
+        done", "skip", "another one") is taken as that: the open model knows no phrases, and
+        garbles these as readily as any other words. (Not so for safety: the phrase model,
+        pulled towards its phrases, can hear danger in an ordinary sentence; the open model's
+        words are checked for safety as they are.)"""
+        pcm = b"".join(self._audio[self._phrase_from:])
+        self._phrase_from = len(self._audio)
+        settings = self.segmenter.settings
+        silence_s = settings.end_silence_s if ended_by is Event.END else settings.early_end_s
+        spoken_s = len(pcm) / 2 / self.recognizer.sample_rate - (silence_s or 0.0)
+        if not text or not self.dialog.awaiting_answer or spoken_s > COMMAND_PHRASE_S:
+            return text, False
+        if self._answer_command(text):
+            return text, True
+        command = self.recognizer.transcribe(pcm, "command")
+        if command.confidence >= COMMAND_PHRASE_CONFIDENCE and self._answer_command(
+                command.text):
+            log.debug("phrase %r heard as the command %r", text, command.text)
+            return command.text, True
+        return text, False
+
+    def _answer_command(self, text: str) -> bool:
+        return self.dialog.session_command(normalize(text)) not in (None, "safety")
 
     def _pause(self, mode: Mode, barge_in: bool) -> Utterance | None:
         """A short pause: if what was said so far is already a whole request, it is the
@@ -476,7 +534,7 @@ class VoiceLoop:
 
     def _answer(self) -> None:
         """Hear a reflective answer: pauses are fine; "I'm done" or a long silence ends it."""
-        self.segmenter.set_end_silence(self.settings.answer_silence_s)
+        self.segmenter.set_silences(self.settings.answer_silence_s, self.settings.phrase_break_s)
         parts: list[str] = []
         nudged = False
         try:
@@ -514,7 +572,7 @@ class VoiceLoop:
             if parts:
                 self._finish_answer(" ".join(parts))
         finally:
-            self.segmenter.set_end_silence(self.settings.end_silence_s)
+            self.segmenter.set_silences(self.settings.end_silence_s, self.settings.early_end_s)
 
     def _finish_answer(self, answer: str | None) -> None:
         if answer is None:

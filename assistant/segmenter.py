@@ -81,11 +81,13 @@ class Segmenter:
         self._voiced_run = self._silent_run = 0
         self._pre_roll.clear()
 
-    def set_end_silence(self, seconds: float) -> None:
-        """Change how much silence ends an utterance (a reflective answer waits longer)."""
+    def set_silences(self, end_silence_s: float, early_end_s: float | None) -> None:
+        """Change how much silence ends an utterance and how much is reported as a pause (a
+        reflective answer waits longer, and is transcribed phrase by phrase)."""
         from dataclasses import replace
 
-        self.settings = replace(self.settings, end_silence_s=seconds)
+        self.settings = replace(self.settings, end_silence_s=end_silence_s,
+                                early_end_s=early_end_s)
 
     def push(self, pcm: bytes, judge: bytes | None = None) -> list[Segment]:
         """Add audio; ``judge`` (same length) is what voice activity is decided on, when that

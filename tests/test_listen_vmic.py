@@ -34,6 +34,8 @@ pytestmark = [pytest.mark.vmic, pytest.mark.audio]
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_S = 60.0
+VOICE, RATE = "en-us+f2", 175
+"""The espeak-ng voice of the tests whose phrases other voices are heard less reliably in."""
 
 
 class Listener:
@@ -216,8 +218,11 @@ def test_reflection_reminder_set_by_voice(vmic: VirtualMic, tmp_path: Path) -> N
     """ "Hey coach, remind me to reflect every evening at nine": understood, kept, confirmed."""
     from assistant.state import StateStore
 
+    # A voice the recogniser hears this request right in from every sample offset (20 of 20;
+    # in others "nine" can come out as "eight"): this test is about the live path, while
+    # tests/test_spoken.py measures recognition over voices and rates.
     request = synthesize("hey coach, remind me to reflect every evening at nine",
-                         tmp_path / "request.wav", silence_s=0.5)
+                         tmp_path / "request.wav", VOICE, RATE, silence_s=0.5)
     with listening(vmic, "--turns", "1", "--timeout", "60") as listener, \
             vmic.recording(tmp_path / "before.wav") as before:
         listener.wait_ready()
@@ -251,9 +256,10 @@ def test_spoken_reflection_answer_is_kept_in_the_journal(
     from assistant.schedule import Schedule
 
     store.update(schedule=Schedule(due, "daily"), schedule_set=now - timedelta(hours=1))
+    # the voice of the reminder test: "I am done" is heard as such from every sample offset
     answer = synthesize("I want to listen to her without getting defensive",
-                        tmp_path / "answer.wav", silence_s=0.3)
-    done = synthesize("I am done", tmp_path / "done.wav", silence_s=0.3)
+                        tmp_path / "answer.wav", VOICE, RATE, silence_s=0.3)
+    done = synthesize("I am done", tmp_path / "done.wav", VOICE, RATE, silence_s=0.3)
     with listening(vmic, "--turns", "1", "--timeout", "60") as listener, \
             vmic.recording(tmp_path / "heard.wav") as heard:
         listener.wait_ready()

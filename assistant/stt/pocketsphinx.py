@@ -56,6 +56,7 @@ from . import Mode, Transcript
 from .vocabulary import (
     BUILTIN_WEIGHTS,
     CLOSERS,
+    CONTRACTIONS,
     FILLER_EVERY,
     OPENERS,
     PREFIX_ALONE_SHARE,
@@ -175,7 +176,8 @@ class PocketSphinxRecognizer:
         else:
             key = [str(model_dir), search, vocabulary.jsgf(), sorted(self._user_entries),
                    general_words, general_weight, BUILTIN_WEIGHTS, vocabulary.prefix_texts(),
-                   PREFIX_EVERY, PREFIX_ALONE_SHARE, OPENERS, CLOSERS, FILLER_EVERY]
+                   PREFIX_EVERY, PREFIX_ALONE_SHARE, OPENERS, CLOSERS, FILLER_EVERY,
+                   sorted(CONTRACTIONS.values())]
             cache = _Cache(cache_dir, key)
             self._command = self._load_command(vocabulary, cache) or self._build_command(
                 vocabulary, general_words, general_weight, cache)
@@ -260,14 +262,16 @@ class PocketSphinxRecognizer:
         self.report = missing_report(missing, len(words), self.guessed, sorted(user))
         known = dictionary | user | set(self.guessed)
         general: dict[str, float] = {}
+        spoken: set[str] = set()  # words only the language model's sentences have (i'm)
         arpa = ""
         if self.search == "lm":
             with _gc_paused():
                 sentences = [[w for w in s if w in known] for s in vocabulary.sentences()]
+                spoken = {w for s in sentences for w in s} - words
                 general = _general_words(self._open_model, dictionary, count) if count else {}
                 arpa = build_arpa([s for s in sentences if s], general, weight)
                 del sentences
-        lines = _dictionary_lines(self._dictionary, (words | set(general)) - user)
+        lines = _dictionary_lines(self._dictionary, (words | spoken | set(general)) - user)
         lines += _entry_lines([*self._user_entries, *self.guessed.items()])
         with tempfile.TemporaryDirectory(prefix="trust-assistant-") as tmp:
             path = cache.write_text(".dict", "".join(lines)) or Path(tmp) / "command.dict"

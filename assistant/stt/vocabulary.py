@@ -112,6 +112,22 @@ FILLER_EVERY = 4
 """Every this many sentences of an example, one gets a copy after an opener and another a copy
 before a closer (cycling through :data:`OPENERS` and :data:`CLOSERS`)."""
 
+CONTRACTIONS = {
+    ("i", "am"): "i'm", ("i", "have"): "i've", ("i", "will"): "i'll", ("i", "would"): "i'd",
+    ("you", "are"): "you're", ("we", "are"): "we're", ("they", "are"): "they're",
+    ("it", "is"): "it's", ("that", "is"): "that's", ("what", "is"): "what's",
+    ("there", "is"): "there's", ("he", "is"): "he's", ("she", "is"): "she's",
+    ("let", "us"): "let's", ("do", "not"): "don't", ("does", "not"): "doesn't",
+    ("did", "not"): "didn't", ("is", "not"): "isn't", ("are", "not"): "aren't",
+    ("was", "not"): "wasn't", ("can", "not"): "can't", ("will", "not"): "won't",
+    ("would", "not"): "wouldn't", ("should", "not"): "shouldn't", ("could", "not"): "couldn't",
+    ("have", "not"): "haven't",
+}
+"""Word pairs people contract when they speak (English). Intent examples are written, and
+matched, in the long form ("i am done"), but "I'm" is one syllable, not two: each sentence of
+the language model that has such a pair is there once more, contracted, so the recogniser
+expects both ("i'm done"; the matcher's normalisation expands it again)."""
+
 _NUMBER_WORDS = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
     "fifteen sixteen seventeen eighteen nineteen".split()
@@ -138,6 +154,18 @@ def _fillers() -> Callable[[list[list[str]]], list[list[str]]]:
         return extra
 
     return copies
+
+
+def _contracted(sentence: list[str]) -> list[str] | None:
+    """``sentence`` with its :data:`CONTRACTIONS` made, or None when it has none."""
+    out: list[str] = []
+    index = 0
+    while index < len(sentence):
+        short = CONTRACTIONS.get((sentence[index], sentence[index + 1])) \
+            if index + 1 < len(sentence) else None
+        out.append(short or sentence[index])
+        index += 2 if short else 1
+    return out if len(out) < len(sentence) else None
 
 
 @dataclass(frozen=True)
@@ -214,7 +242,8 @@ class Vocabulary:
         sentence of an example, the first included, is there once more after each prefix, and
         each prefix is also there alone (:data:`PREFIX_ALONE_SHARE`). In English, some
         sentences come again after an opener ("um") or before a closer ("please"):
-        :data:`FILLER_EVERY`."""
+        :data:`FILLER_EVERY`, and every sentence with a pair people contract comes again
+        contracted (:data:`CONTRACTIONS`)."""
         every = max(1, prefix_every or PREFIX_EVERY)
         counts: dict[tuple[str, int], int | None] = {}
         result: list[list[str]] = []
@@ -235,6 +264,7 @@ class Vocabulary:
             result.extend(own)
             if fillers is not None:
                 result.extend(fillers(own))
+                result.extend(c for c in map(_contracted, own) if c is not None)
             for prefix in prefixes:
                 result.extend([*prefix, *s] for s in own[::every])
         for prefix in prefixes:

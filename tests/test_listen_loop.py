@@ -1,0 +1,106 @@
+"""The voice loop on real speech without a sound server: the real recogniser and dialog hear
+an espeak-ng recording fed in as microphone blocks (then silence, at the pace of a real
+microphone), so the loop's own decisions can be checked exactly, run after run."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from speech import synthesize
+
+from assistant.config import Settings
+from assistant.listen import VoiceLoop
+from assistant.runtime import make_dialog
+from assistant.voice import recognizer_for
+from assistant.wavio import read_wav
+
+pytestmark = pytest.mark.audio
+
+BLOCK = 3200
+"""100 ms of 16 kHz 16-bit mono."""
+
+
+class RecordedMicrophone:
+    """Stands in for the sound device only: serves ``pcm`` in 100 ms blocks as fast as they
+    are read (a person speaking after the prompt), then silence in real time."""
+
+    sample_rate = 16000
+
+    def __init__(self, pcm: bytes) -> None:
+        self.pcm = pcm
+        self.position = 0
+        self.silence_served_s = 0.0
+
+    def read(self, timeout: float | None = None) -> bytes | None:
+        if self.position < len(self.pcm):
+            block = self.pcm[self.position:self.position + BLOCK].ljust(BLOCK, b"\0")
+            self.position += BLOCK
+            return block
+        time.sleep(0.1)
+        self.silence_served_s += 0.1
+        return bytes(BLOCK)
+
+    def flush(self) -> int:
+        return 0  # what is still to come has not been said yet
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return Settings()
+
+
+@pytest.fixture(scope="module")
+def loop_parts(settings: Settings) -> tuple[object, object]:
+    dialog = make_dialog(settings)
+    return dialog, recognizer_for(settings, dialog.pack)
+
+
+def spoken(tmp_path: Path, *phrases: str, pause_s: float = 1.3) -> bytes:
+    """The phrases with ``pause_s`` of silence between them, in a voice whose "I am done" the
+    recogniser hears from every sample offset (not so in every espeak-ng voice)."""
+    parts = [read_wav(synthesize(text, tmp_path / f"{i}.wav", "en-us+f2", 175))
+             for i, text in enumerate(phrases)]
+    gap = bytes(int(pause_s * 16000) * 2)
+    return gap + gap.join(parts)
+
+
+def reflect(loop_parts: tuple[object, object], settings: Settings, pcm: bytes,
+            capsys: pytest.CaptureFixture[str]) -> tuple[list[dict[str, object]],
+                                                        RecordedMicrophone]:
+    dialog, recognizer = loop_parts
+    dialog.end_reflection()  # type: ignore[attr-defined]
+    mic = RecordedMicrophone(pcm)
+    loop = VoiceLoop(dialog, recognizer, mic, None, settings.listen,  # type: ignore[arg-type]
+                     wake="always", as_json=True)
+    loop.reflect_now()
+    turns = [json.loads(line) for line in capsys.readouterr().out.splitlines()
+             if line.startswith("{")]
+    return turns, mic
+
+
+def test_an_answer_with_a_pause_then_i_am_done(
+    loop_parts: tuple[object, object], settings: Settings, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The answer is heard phrase by phrase; "I am done" after a pause ends it at once."""
+    pcm = spoken(tmp_path, "I want to listen to her without getting defensive", "I am done")
+    turns, mic = reflect(loop_parts, settings, pcm, capsys)
+    # the prompt, then the answer kept (an answer has no intent of its own)
+    assert [t["intent"] for t in turns] == ["reflection_prompt", None], turns
+    answer = str(turns[1]["text"])
+    assert set(answer.split()) & {"listen", "defensive", "without", "getting"}, answer
+    assert "done" not in answer.split(), answer
+    # ended by "I am done" at once, not by the answer's end silence (2.5 s) or more
+    assert mic.silence_served_s < settings.listen.answer_silence_s, mic.silence_served_s
+
+
+def test_skip_ends_the_session_without_an_answer(
+    loop_parts: tuple[object, object], settings: Settings, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    turns, mic = reflect(loop_parts, settings, spoken(tmp_path, "maybe later"), capsys)
+    assert [t["intent"] for t in turns] == ["reflection_prompt", "skip_prompt"], turns
+    assert mic.silence_served_s < 1.0  # nothing more was waited for
