@@ -149,6 +149,12 @@ class Dialog:
     def awaiting_answer(self) -> bool:
         return self.state.prompt is not None
 
+    @property
+    def asked_a_question(self) -> bool:
+        """Whether the last reply asked something a "yes" or "no" answers (an offer of a
+        reflective prompt, "Do you mean X or Y?")."""
+        return self.state.offer_prompt_for is not None or self.state.clarify is not None
+
     def end_reflection(self) -> None:
         """Give up waiting for an answer (the person stayed silent)."""
         self.state.prompt = None

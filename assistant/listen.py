@@ -61,6 +61,9 @@ also decoded with the phrase model, to hear "I'm done", "skip" or "another one".
 COMMAND_PHRASE_CONFIDENCE = 0.4
 """How sure (0..1) the phrase model must be of such a command to take it over the open
 model's words (75 spoken answer phrases in three voices: none was heard as a command)."""
+ACKNOWLEDGEMENTS = ("yes", "no", "thanks")
+"""Intents that, said over a reply that asked nothing ("okay, okay", "no no", "thanks"), mean
+"enough": the reply stops and nothing else happens."""
 WAKE_SIMILARITY = 75.0
 """How close (0..100) the first words must be to the wake phrase."""
 
@@ -198,10 +201,12 @@ class VoiceLoop:
             self.speaker.stop()
 
     def _interruption(self, text: str) -> bool:
-        """Speech over a reply that is no request of its own ("stop", or words the echo
-        canceller clipped) just stops the reply; True when that is what it was."""
+        """Speech over a reply that is no request of its own ("stop", words the echo canceller
+        clipped, or "okay" / "no" / "thanks" when the reply asked nothing) just stops the
+        reply; True when that is what it was."""
         match = self.dialog.matcher.match(text)
-        if match.intent is not None and match.intent != "stop":
+        acknowledged = match.intent in ACKNOWLEDGEMENTS and not self.dialog.asked_a_question
+        if match.intent is not None and match.intent != "stop" and not acknowledged:
             return False
         self.turns += 1
         self._emit(Turn(text, "stop", match.confidence if match.intent else 0.0, {}, ""))

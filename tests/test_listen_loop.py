@@ -104,3 +104,20 @@ def test_skip_ends_the_session_without_an_answer(
     turns, mic = reflect(loop_parts, settings, spoken(tmp_path, "maybe later"), capsys)
     assert [t["intent"] for t in turns] == ["reflection_prompt", "skip_prompt"], turns
     assert mic.silence_served_s < 1.0  # nothing more was waited for
+
+
+def test_okay_over_a_reply_that_asked_nothing_just_stops_it(
+    loop_parts: tuple[object, object], settings: Settings, capsys: pytest.CaptureFixture[str],
+) -> None:
+    dialog, recognizer = loop_parts
+    loop = VoiceLoop(dialog, recognizer, RecordedMicrophone(b""), None,  # type: ignore[arg-type]
+                     settings.listen, wake="always", as_json=True)
+    assert not dialog.asked_a_question  # type: ignore[attr-defined]
+    assert loop._interruption("okay")
+    assert json.loads(capsys.readouterr().out)["intent"] == "stop"
+    assert not loop._interruption("how do i apologise properly")  # a request of its own
+    dialog.state.offer_prompt_for = "sincere_apology"  # type: ignore[attr-defined]
+    try:
+        assert not loop._interruption("yes")  # the reply offered a prompt: "yes" takes it
+    finally:
+        dialog.state.offer_prompt_for = None  # type: ignore[attr-defined]
