@@ -42,10 +42,6 @@ FULL_SCAN_LIMIT = 4000
 """Packs with more expanded examples than this compare only the trigram index's candidates."""
 CANDIDATES = 500
 """How many examples (about) the trigram index hands to the exact comparison."""
-SAFETY_FUZZY_PER_EXAMPLE = 12
-"""Sentences of each safety example that also go to the fuzzy scorer (the first ones). Safety
-is found by its word windows, which get every sentence; the fuzzy scorer, which only adds
-near-whole-utterance matches for safety, would otherwise spend most of its time on them."""
 SAFETY_MAX_WINDOW = 16
 """Longest stretch of an utterance (words) compared with safety examples."""
 EXACT_SAFETY_BELOW = 9
@@ -124,7 +120,6 @@ class Matcher:
         for index, intent in enumerate(self.intents):
             seen: set[str] = set()
             for example in intent.examples:
-                kept = 0
                 for tokens in expand(example.tree):
                     text = normalize(" ".join(
                         "@" + t.list_name if isinstance(t, SlotRef) else t for t in tokens
@@ -133,12 +128,10 @@ class Matcher:
                         seen.add(text)
                         slots = tuple(t for t in tokens if isinstance(t, SlotRef))
                         sentence = _Example(index, text, slots)
-                        if intent.safety:
-                            safety.append(sentence)
-                            kept += 1
-                            if kept > SAFETY_FUZZY_PER_EXAMPLE:
-                                continue
-                        result.append(sentence)
+                        # Safety is decided by its word windows alone (a safety intent
+                        # never wins on fuzzy similarity), so its sentences stay out of the
+                        # fuzzy scorer, where they were a fifth of the work.
+                        (safety if intent.safety else result).append(sentence)
         return result, safety
 
     def _keywords(self, pack: IntentPack) -> None:
@@ -215,10 +208,11 @@ class Matcher:
         ambiguous = safety is None and runner_up >= self.settings.threshold and (
             score - runner_up < self.settings.margin
         )
-        example = self._best_example(best, example_scores)
+        example = self._best_example(best, example_scores) if safety is None else None
         return Match(
             text, self.names[best], round(score, 3), self._fill_slots(best, example, spans),
-            alternatives, ambiguous, example.text,
+            alternatives, ambiguous,
+            example.text if example is not None else self._safety.last_example,
         )
 
     def _spans(self, tokens: tuple[str, ...]) -> list[slotlib.Span]:
@@ -284,8 +278,9 @@ class Matcher:
             return None
         padded = " " + " ".join(tokens) + " "
         for index in self.safety_intents:
-            if scores[index] >= 0 and any(t in padded for t in self.triggers[index]):
-                self._safety.last_score = 100.0
+            trigger = next((t for t in self.triggers[index] if t in padded), None)
+            if scores[index] >= 0 and trigger is not None:
+                self._safety.last_score, self._safety.last_example = 100.0, trigger.strip()
                 return index
         substituted = tuple(self._substitute(tokens, spans, only=self.safety_lists).split())
         cutoff = self.settings.safety_threshold * 100
@@ -300,7 +295,7 @@ class Matcher:
         return self.examples[start + int(scores[start:end].argmax())]
 
     def _fill_slots(
-        self, intent_index: int, example: _Example, spans: list[slotlib.Span]
+        self, intent_index: int, example: _Example | None, spans: list[slotlib.Span]
     ) -> dict[str, str]:
         """Slot name -> value, using only the lists this intent's examples use."""
         slot_lists = self.slot_lists[intent_index]
@@ -308,7 +303,7 @@ class Matcher:
             return {}
         wanted = set(slot_lists.values())
         chosen = slotlib.choose([s for s in spans if s.list_name in wanted])
-        order = [s.name for s in example.slots]
+        order = [s.name for s in example.slots] if example is not None else []
         order += [name for name in slot_lists if name not in order]
         result: dict[str, str] = {}
         used: set[int] = set()
@@ -334,18 +329,19 @@ class _SafetyIndex:
 
     def __init__(self, examples: list[_Example], exceptions: Sequence[str] = ()) -> None:
         self.ids: dict[str, int] = {}
-        self.exact: dict[tuple[int, ...], int] = {}
+        self.exact: dict[tuple[int, ...], tuple[int, str]] = {}
+        """Word ids of a short example -> (its intent, its text)."""
         self.exceptions = {tuple(self._encode(text.split(), grow=True)) for text in exceptions}
         self.exception_lengths = sorted({len(e) for e in self.exceptions})
-        self.by_length: dict[int, tuple[list[list[int]], list[int]]] = {}
+        self.by_length: dict[int, tuple[list[list[int]], list[tuple[int, str]]]] = {}
         for example in examples:
             words = self._encode(example.text.split(), grow=True)
             if len(words) < EXACT_SAFETY_BELOW:
-                self.exact.setdefault(tuple(words), example.intent)
+                self.exact.setdefault(tuple(words), (example.intent, example.text))
             else:
                 texts, owners = self.by_length.setdefault(len(words), ([], []))
                 texts.append(words)
-                owners.append(example.intent)
+                owners.append((example.intent, example.text))
         self.exact_lengths = sorted({len(k) for k in self.exact})
         self.words_by_length = {
             length: np.array(texts, dtype=np.int64) for length, (texts, _) in self.by_length.items()
@@ -353,6 +349,9 @@ class _SafetyIndex:
         """Each length's examples as a matrix of word ids, to skip at once those that share
         too few words with the utterance to be one word away from a stretch of it."""
         self.last_score = 0.0
+        """How similar (0..100) the last hit was to its example."""
+        self.last_example: str | None = None
+        """The safety example (or trigger) of the last hit."""
 
     def _encode(self, tokens: Sequence[str], grow: bool = False) -> list[int]:
         encoded: list[int] = []
@@ -368,15 +367,15 @@ class _SafetyIndex:
 
     def best(self, tokens: tuple[str, ...], cutoff: float) -> int | None:
         """Safety intent index whose example is at least ``cutoff`` similar to some stretch."""
-        self.last_score = 0.0
+        self.last_score, self.last_example = 0.0, None
         encoded = self._encode(tokens)
         excused = self._excused(encoded)
         for length in self.exact_lengths:
             for start in range(len(encoded) - length + 1):
                 owner = self.exact.get(tuple(encoded[start : start + length]))
                 if owner is not None and not excused[start : start + length].any():
-                    self.last_score = 100.0
-                    return owner
+                    self.last_score, self.last_example = 100.0, owner[1]
+                    return owner[0]
         return self._near(encoded, cutoff, excused)
 
     def _excused(self, encoded: list[int]) -> np.ndarray:
@@ -412,6 +411,6 @@ class _SafetyIndex:
             flat = int(matrix.argmax())
             score = float(matrix.flat[flat])
             if score >= cutoff and score > self.last_score:
+                best_owner, self.last_example = owners[int(close[flat % len(close)])]
                 self.last_score = score
-                best_owner = owners[int(close[flat % len(close)])]
         return best_owner
