@@ -61,6 +61,8 @@ also decoded with the phrase model, to hear "I'm done", "skip" or "another one".
 COMMAND_PHRASE_CONFIDENCE = 0.4
 """How sure (0..1) the phrase model must be of such a command to take it over the open
 model's words (75 spoken answer phrases in three voices: none was heard as a command)."""
+BARGE_IN_CONFIDENCE = 0.6
+"""Speech over a reply recognised less surely than this (0..1) only stops the reply."""
 ACKNOWLEDGEMENTS = ("yes", "no", "thanks")
 """Intents that, said over a reply that asked nothing ("okay, okay", "no no", "thanks"), mean
 "enough": the reply stops and nothing else happens."""
@@ -178,7 +180,7 @@ class VoiceLoop:
             text = self._addressed(utterance)
             if text is None:
                 continue
-            if utterance.barge_in and self._interruption(text):
+            if utterance.barge_in and self._interruption(text, utterance.confidence):
                 if turns is not None and self.turns >= turns:
                     break
                 continue
@@ -200,13 +202,18 @@ class VoiceLoop:
         if self.speaker is not None:
             self.speaker.stop()
 
-    def _interruption(self, text: str) -> bool:
-        """Speech over a reply that is no request of its own ("stop", words the echo canceller
-        clipped, or "okay" / "no" / "thanks" when the reply asked nothing) just stops the
-        reply; True when that is what it was."""
+    def _interruption(self, text: str, confidence: float) -> bool:
+        """Speech over a reply that is no request of its own just stops the reply; True when
+        that is what it was: "stop"; "okay" / "no" / "thanks" when the reply asked nothing;
+        and what the recogniser is unsure of (``confidence`` below
+        :data:`BARGE_IN_CONFIDENCE`): the echo canceller suppresses much of what is said
+        while the reply still sounds, so a clipped "stop" comes out as "what can" or "the
+        topic". A safety request is never taken for an interruption."""
         match = self.dialog.matcher.match(text)
         acknowledged = match.intent in ACKNOWLEDGEMENTS and not self.dialog.asked_a_question
-        if match.intent is not None and match.intent != "stop" and not acknowledged:
+        safety = match.intent is not None and self.dialog.pack.intents[match.intent].safety
+        unsure = confidence < BARGE_IN_CONFIDENCE and not safety
+        if match.intent is not None and match.intent != "stop" and not (acknowledged or unsure):
             return False
         self.turns += 1
         self._emit(Turn(text, "stop", match.confidence if match.intent else 0.0, {}, ""))

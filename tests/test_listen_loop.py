@@ -106,18 +106,22 @@ def test_skip_ends_the_session_without_an_answer(
     assert mic.silence_served_s < 1.0  # nothing more was waited for
 
 
-def test_okay_over_a_reply_that_asked_nothing_just_stops_it(
+def test_what_said_over_a_reply_only_stops_it(
     loop_parts: tuple[object, object], settings: Settings, capsys: pytest.CaptureFixture[str],
 ) -> None:
     dialog, recognizer = loop_parts
     loop = VoiceLoop(dialog, recognizer, RecordedMicrophone(b""), None,  # type: ignore[arg-type]
                      settings.listen, wake="always", as_json=True)
     assert not dialog.asked_a_question  # type: ignore[attr-defined]
-    assert loop._interruption("okay")
+    assert loop._interruption("okay", 0.9)
     assert json.loads(capsys.readouterr().out)["intent"] == "stop"
-    assert not loop._interruption("how do i apologise properly")  # a request of its own
+    assert not loop._interruption("how do i apologise properly", 0.9)  # a request of its own
+    # a clipped "stop" the recogniser was unsure of, heard as a request: only a stop
+    assert loop._interruption("what can you help with", 0.15)
+    # ... but danger is never taken for an interruption, however unsure
+    assert not loop._interruption("he hits me", 0.15)
     dialog.state.offer_prompt_for = "sincere_apology"  # type: ignore[attr-defined]
     try:
-        assert not loop._interruption("yes")  # the reply offered a prompt: "yes" takes it
+        assert not loop._interruption("yes", 0.9)  # the reply offered a prompt: "yes" takes it
     finally:
         dialog.state.offer_prompt_for = None  # type: ignore[attr-defined]
