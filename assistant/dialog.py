@@ -167,6 +167,16 @@ class Dialog:
         command = self._command(text)
         return command.intent if command is not None else None
 
+    def answer_command_phrases(self) -> list[str]:
+        """Everything the pack lets a person say instead of an answer ("I'm done", "skip",
+        "another one"), spelled out: what a recogniser should listen for in a short phrase
+        of an answer."""
+        from .templates import SlotRef, expand
+
+        return [" ".join(t.list_name if isinstance(t, SlotRef) else t for t in tokens)
+                for intent in self.pack.intents.values() if intent.context == REFLECTION
+                for example in intent.examples for tokens in expand(example.tree)]
+
     def _safety(self, text: str) -> Match | None:
         match = self.matcher.match(text)
         if match.intent and self.pack.intents[match.intent].safety:

@@ -35,7 +35,7 @@ from .echo import EchoCanceller
 from .errors import AssistantError
 from .normalize import normalize
 from .segmenter import Event, Segment, Segmenter, SegmenterSettings
-from .stt import Mode, Recognizer
+from .stt import Mode, PhraseListener, Recognizer, Transcript
 from .tts import Speaker
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ EARLY_END_CONFIDENCE = 0.75
 COMMAND_PHRASE_S = 3.0
 """In a reflection answer, a phrase up to this long (seconds, without the pause after it) is
 also decoded with the phrase model, to hear "I'm done", "skip" or "another one"."""
+ANSWER_SEARCH = "answer"
+"""Name of the recogniser's search over what may be said instead of an answer."""
 COMMAND_PHRASE_CONFIDENCE = 0.4
 """How sure (0..1) the phrase model must be of such a command to take it over the open
 model's words (75 spoken answer phrases in three voices: none was heard as a command)."""
@@ -324,12 +326,20 @@ class VoiceLoop:
             return text, False
         if self._answer_command(text):
             return text, True
-        command = self.recognizer.transcribe(pcm, "command")
+        command = self._command_phrase(pcm)
         if command.confidence >= COMMAND_PHRASE_CONFIDENCE and self._answer_command(
                 command.text):
             log.debug("phrase %r heard as the command %r", text, command.text)
             return command.text, True
         return text, False
+
+    def _command_phrase(self, pcm: bytes) -> Transcript:
+        """``pcm`` as heard by a search over the commands of an answer alone, where the
+        engine has one (PocketSphinx), else by the phrase model."""
+        if isinstance(self.recognizer, PhraseListener):
+            self.recognizer.listen_for(ANSWER_SEARCH, self.dialog.answer_command_phrases())
+            return self.recognizer.transcribe_phrases(pcm, ANSWER_SEARCH)
+        return self.recognizer.transcribe(pcm, "command")
 
     def _answer_command(self, text: str) -> bool:
         return self.dialog.session_command(normalize(text)) not in (None, "safety")

@@ -336,3 +336,34 @@ def test_unknown_engine() -> None:
 def test_wer_helper() -> None:
     assert wer("go forward ten meters", "go forward ten meters") == 0
     assert wer("go forward ten meters", "go forward two meters please") == 0.5
+
+
+def test_listening_for_a_few_phrases(recognizer: PocketSphinxRecognizer,
+                                     audio_dir: Path) -> None:
+    """Short commands, lost among the shipped pack's thousands of phrases, are heard among a
+    few (the commands of a reflection answer)."""
+    from assistant.config import Settings
+    from assistant.runtime import make_dialog
+    from assistant.voice import recognizer_for
+
+    recognizer.listen_for("none", [])  # this test pack has no such commands: nothing to add
+    assert recognizer.transcribe_phrases(bytes(3200), "none").text == ""
+    dialog = make_dialog(Settings())
+    shipped = recognizer_for(Settings(), dialog.pack)
+    assert isinstance(shipped, PocketSphinxRecognizer)
+    phrases = dialog.answer_command_phrases()
+    recognizer = shipped
+    recognizer.listen_for("few", phrases)
+    pad = bytes(9600)
+    heard = {text: recognizer.transcribe_phrases(
+                 pad + speak(text, audio_dir, voice, 175) + pad, "few").text
+             for text, voice in [("skip it", "en-us+m3"), ("another one", "en-us+f2")]}
+    assert heard == {"skip it": "skip it", "another one": "another one"}, heard
+    # other speech is not forced onto one of the phrases
+    other = recognizer.transcribe_phrases(
+        pad + speak("we talked on sunday", audio_dir) + pad, "few").text
+    assert other not in phrases, other
+    # the usual search is back for everything else
+    assert recognizer.transcribe(pad + speak("another one", audio_dir) + pad, "command").text
+    # an unknown search name falls back to the phrase model
+    assert recognizer.transcribe_phrases(bytes(3200), "unknown").text == ""

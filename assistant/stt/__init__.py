@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from ..errors import EngineError, ModelError
 
@@ -53,6 +53,19 @@ class Recognizer(Protocol):
 
     def transcribe(self, pcm: bytes, mode: Mode = "command") -> Transcript:
         """A whole utterance at once, from the same starting state every time."""
+
+
+@runtime_checkable
+class PhraseListener(Protocol):
+    """A recogniser that can also listen for a small set of phrases on their own (PocketSphinx):
+    a short utterance gives a search over thousands of phrases little to go on, while among a
+    dozen ("skip it", "another one") it is heard far more often."""
+
+    def listen_for(self, name: str, phrases: Iterable[str]) -> None:
+        """Prepare the search ``name`` over ``phrases`` (with an open path for other words)."""
+
+    def transcribe_phrases(self, pcm: bytes, name: str) -> Transcript:
+        """A whole utterance with the search ``name`` (``command`` mode if there is none)."""
 
 
 @dataclass(frozen=True)

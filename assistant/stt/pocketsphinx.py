@@ -63,6 +63,7 @@ from .vocabulary import (
     PREFIX_EVERY,
     Vocabulary,
     build_arpa,
+    contracted,
 )
 
 if TYPE_CHECKING:
@@ -98,6 +99,10 @@ DITHER = NOISE_FLOOR
 degrades PocketSphinx's features badly (espeak-ng test speech, generic model: 74% word errors
 without, 52% with); recordings from a microphone, which has such a floor, are unaffected."""
 
+PHRASES_OPEN_WEIGHT = 0.3
+"""Share (0..1) of a :meth:`PocketSphinxRecognizer.listen_for` search's unigram probability
+given to the phrase model's other words (25 ordinary answer phrases in four voices: none was
+heard as one of the answer's commands)."""
 MAX_REDECODE_S = 60.0
 """Longest streamed utterance kept to be decoded again as a whole at :meth:`finish`
 (seconds); past that the live result is returned."""
@@ -169,6 +174,8 @@ class PocketSphinxRecognizer:
         """What was done about the vocabulary's missing words (lines for ``intents check``)."""
         self._command: Decoder | None = None
         self._open: Decoder | None = None
+        self._phrase_searches: set[str] = set()
+        """Names of the searches :meth:`listen_for` added to the ``command`` decoder."""
         self._initial_cmn: dict[int, Any] = {}
         """Cepstral mean of each decoder (by id) right after loading."""
         if vocabulary is None:
@@ -365,6 +372,48 @@ class PocketSphinxRecognizer:
         decoder.process_raw(self._dither.add(pcm), False, True)
         decoder.end_utt()
         return _result(decoder)
+
+    def listen_for(self, name: str, phrases: Iterable[str]) -> None:
+        """Add the search ``name``, a language model of ``phrases`` (and their contracted
+        forms) to the ``command`` decoder; the phrase model's own words share
+        :data:`PHRASES_OPEN_WEIGHT` of it, so other speech is not forced onto a phrase. Without
+        a phrase model (``bias: false``) there is nothing to add to: ``command`` is used."""
+        decoder = self._command
+        if decoder is None or self.search != "lm" or name in self._phrase_searches:
+            return
+        known = decoder.lookup_word
+        sentences = [s.split() for s in phrases]
+        sentences += [c for c in map(contracted, sentences) if c is not None]
+        sentences = [[w for w in s if known(w) is not None] for s in sentences]
+        if not any(sentences):  # nothing to listen for: command mode it is
+            return
+        words = sorted({w for w in self.vocabulary.words() if known(w) is not None}
+                       if self.vocabulary is not None else set())
+        arpa = build_arpa([s for s in sentences if s], dict.fromkeys(words, 1 / max(len(words), 1)),
+                          PHRASES_OPEN_WEIGHT)
+        with tempfile.TemporaryDirectory(prefix="trust-assistant-") as tmp:
+            path = Path(tmp) / f"{name}.arpa"
+            path.write_text(arpa, encoding="utf-8")
+            decoder.add_lm(name, _read_model(decoder, path))
+        decoder.activate_search("command")
+        self._phrase_searches.add(name)
+
+    def transcribe_phrases(self, pcm: bytes, name: str) -> Transcript:
+        """A whole utterance decoded with the search :meth:`listen_for` added as ``name``."""
+        decoder = self._command
+        if decoder is None or name not in self._phrase_searches:
+            return self.transcribe(pcm, "command")
+        if self._active and self._live is not None:
+            self._live.end_utt()
+            self._active = False
+        start, end = speech_span(pcm)
+        if start >= end:
+            return Transcript("", 0.0)
+        decoder.activate_search(name)
+        try:
+            return self._decode(pcm[start:end], "command")
+        finally:
+            decoder.activate_search("command")
 
     def _should_reopen(self, result: Transcript) -> bool:
         return self._command is not None and result.confidence < self.reopen_below

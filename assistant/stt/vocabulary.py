@@ -156,7 +156,7 @@ def _fillers() -> Callable[[list[list[str]]], list[list[str]]]:
     return copies
 
 
-def _contracted(sentence: list[str]) -> list[str] | None:
+def contracted(sentence: list[str]) -> list[str] | None:
     """``sentence`` with its :data:`CONTRACTIONS` made, or None when it has none."""
     out: list[str] = []
     index = 0
@@ -264,7 +264,7 @@ class Vocabulary:
             result.extend(own)
             if fillers is not None:
                 result.extend(fillers(own))
-                result.extend(c for c in map(_contracted, own) if c is not None)
+                result.extend(c for c in map(contracted, own) if c is not None)
             for prefix in prefixes:
                 result.extend([*prefix, *s] for s in own[::every])
         for prefix in prefixes:
