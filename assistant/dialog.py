@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol
 
 from .intents import Intent, IntentPack, render_reply
@@ -167,10 +168,11 @@ class Dialog:
         command = self._command(text)
         return command.intent if command is not None else None
 
+    @cached_property
     def answer_command_phrases(self) -> list[str]:
         """Everything the pack lets a person say instead of an answer ("I'm done", "skip",
-        "another one"), spelled out: what a recogniser should listen for in a short phrase
-        of an answer."""
+        "another one"), spelled out (once): what a recogniser should listen for in a short
+        phrase of an answer."""
         from .templates import SlotRef, expand
 
         return [" ".join(t.list_name if isinstance(t, SlotRef) else t for t in tokens)

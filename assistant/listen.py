@@ -57,12 +57,12 @@ EARLY_END_CONFIDENCE = 0.75
 """A partial transcript matching an intent this well ends the utterance at the first pause."""
 COMMAND_PHRASE_S = 3.0
 """In a reflection answer, a phrase up to this long (seconds, without the pause after it) is
-also decoded with the phrase model, to hear "I'm done", "skip" or "another one"."""
+also decoded as one of the answer's commands ("I'm done", "skip", "another one")."""
 ANSWER_SEARCH = "answer"
 """Name of the recogniser's search over what may be said instead of an answer."""
 COMMAND_PHRASE_CONFIDENCE = 0.4
-"""How sure (0..1) the phrase model must be of such a command to take it over the open
-model's words (75 spoken answer phrases in three voices: none was heard as a command)."""
+"""How sure (0..1) the recogniser must be of such a command to take it over the open model's
+words (80 spoken answer phrases, 20 sentences in four voices: none was heard as a command)."""
 BARGE_IN_CONFIDENCE = 0.6
 """Speech over a reply recognised less surely than this (0..1) only stops the reply."""
 ACKNOWLEDGEMENTS = ("yes", "no", "thanks")
@@ -337,7 +337,7 @@ class VoiceLoop:
         """``pcm`` as heard by a search over the commands of an answer alone, where the
         engine has one (PocketSphinx), else by the phrase model."""
         if isinstance(self.recognizer, PhraseListener):
-            self.recognizer.listen_for(ANSWER_SEARCH, self.dialog.answer_command_phrases())
+            self.recognizer.listen_for(ANSWER_SEARCH, self.dialog.answer_command_phrases)
             return self.recognizer.transcribe_phrases(pcm, ANSWER_SEARCH)
         return self.recognizer.transcribe(pcm, "command")
 

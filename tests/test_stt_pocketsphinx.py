@@ -351,7 +351,7 @@ def test_listening_for_a_few_phrases(recognizer: PocketSphinxRecognizer,
     dialog = make_dialog(Settings())
     shipped = recognizer_for(Settings(), dialog.pack)
     assert isinstance(shipped, PocketSphinxRecognizer)
-    phrases = dialog.answer_command_phrases()
+    phrases = dialog.answer_command_phrases
     recognizer = shipped
     recognizer.listen_for("few", phrases)
     pad = bytes(9600)

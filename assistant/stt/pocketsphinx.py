@@ -346,18 +346,22 @@ class PocketSphinxRecognizer:
         """Transcribe a whole utterance (16 kHz mono 16-bit) from the decoder state it had
         after loading, so results do not depend on what was transcribed before. Silence
         around the speech, however long, is skipped."""
+        self._end_live()
+        return self._whole(pcm, mode)
+
+    def _end_live(self) -> None:
+        """End the streamed utterance, if one is under way (a whole one is decoded now)."""
         if self._active and self._live is not None:
             self._live.end_utt()
             self._active = False
-        return self._whole(pcm, mode)
 
-    def _whole(self, pcm: bytes, mode: Mode) -> Transcript:
+    def _whole(self, pcm: bytes, mode: Mode, reopen: bool = True) -> Transcript:
         start, end = speech_span(pcm)
         speech = pcm[start:end]
         if not speech:
             return Transcript("", 0.0)
         result = self._decode(speech, mode)
-        if mode == "command" and self._should_reopen(result):
+        if reopen and mode == "command" and self._should_reopen(result):
             result = self._better(result, self._decode(speech, "open"))
         return result
 
@@ -403,15 +407,10 @@ class PocketSphinxRecognizer:
         decoder = self._command
         if decoder is None or name not in self._phrase_searches:
             return self.transcribe(pcm, "command")
-        if self._active and self._live is not None:
-            self._live.end_utt()
-            self._active = False
-        start, end = speech_span(pcm)
-        if start >= end:
-            return Transcript("", 0.0)
+        self._end_live()
         decoder.activate_search(name)
         try:
-            return self._decode(pcm[start:end], "command")
+            return self._whole(pcm, "command", reopen=False)
         finally:
             decoder.activate_search("command")
 
