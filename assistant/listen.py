@@ -62,7 +62,7 @@ ANSWER_SEARCH = "answer"
 """Name of the recogniser's search over what may be said instead of an answer."""
 COMMAND_PHRASE_CONFIDENCE = 0.4
 """How sure (0..1) the recogniser must be of such a command to take it over the open model's
-words (80 spoken answer phrases, 20 sentences in four voices: none was heard as a command)."""
+words (4 ordinary answer sentences x 4 voices x 5 sample offsets: none was heard as one)."""
 BARGE_IN_CONFIDENCE = 0.6
 """Speech over a reply recognised less surely than this (0..1) only stops the reply."""
 ACKNOWLEDGEMENTS = ("yes", "no", "thanks")

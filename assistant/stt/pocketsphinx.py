@@ -101,8 +101,8 @@ without, 52% with); recordings from a microphone, which has such a floor, are un
 
 PHRASES_OPEN_WEIGHT = 0.3
 """Share (0..1) of a :meth:`PocketSphinxRecognizer.listen_for` search's unigram probability
-given to the phrase model's other words (25 ordinary answer phrases in four voices: none was
-heard as one of the answer's commands)."""
+given to the phrase model's other words (4 ordinary answer sentences x 4 voices x 5 sample
+offsets: none was heard as one of the answer's commands)."""
 MAX_REDECODE_S = 60.0
 """Longest streamed utterance kept to be decoded again as a whole at :meth:`finish`
 (seconds); past that the live result is returned."""
