@@ -284,7 +284,7 @@ class Matcher:
                 return index
         substituted = tuple(self._substitute(tokens, spans, only=self.safety_lists).split())
         cutoff = self.settings.safety_threshold * 100
-        for words in {tokens, substituted}:
+        for words in dict.fromkeys((tokens, substituted)):  # in this order, every run
             hit = self._safety.best(words, cutoff)
             if hit is not None and scores[hit] >= 0:
                 return hit
@@ -332,26 +332,50 @@ class _SafetyIndex:
         self.exact: dict[tuple[int, ...], tuple[int, str]] = {}
         """Word ids of a short example -> (its intent, its text)."""
         self.exceptions = {tuple(self._encode(text.split(), grow=True)) for text in exceptions}
-        self.exception_lengths = sorted({len(e) for e in self.exceptions})
-        self.by_length: dict[int, tuple[list[list[int]], list[tuple[int, str]]]] = {}
+        self.exception_lengths = self._lengths_by_first(self.exceptions)
+        """First word id -> lengths of the everyday phrases that start with it."""
+        by_length: dict[int, tuple[list[list[int]], list[tuple[int, str]]]] = {}
         for example in examples:
             words = self._encode(example.text.split(), grow=True)
             if len(words) < EXACT_SAFETY_BELOW:
                 self.exact.setdefault(tuple(words), (example.intent, example.text))
             else:
-                texts, owners = self.by_length.setdefault(len(words), ([], []))
+                texts, owners = by_length.setdefault(len(words), ([], []))
                 texts.append(words)
                 owners.append((example.intent, example.text))
-        self.exact_lengths = sorted({len(k) for k in self.exact})
-        self.words_by_length = {
-            length: np.array(texts, dtype=np.int64) for length, (texts, _) in self.by_length.items()
-        }
-        """Each length's examples as a matrix of word ids, to skip at once those that share
-        too few words with the utterance to be one word away from a stretch of it."""
+        self.exact_lengths = self._lengths_by_first(self.exact)
+        """First word id -> lengths of the short examples that start with it."""
+        # The longer examples, one length after another, and for each word id the examples
+        # it appears in (once per appearance): counting, for the utterance's words, how often
+        # each example is named skips at once the examples that share too few words with the
+        # utterance to be one word away from a stretch of it.
+        self.near_texts: list[list[int]] = []
+        self.near_owners: list[tuple[int, str]] = []
+        self.near_groups: list[tuple[int, int, int]] = []
+        """(length, first, end) of each length's examples in :attr:`near_texts`."""
+        for length, (texts, owners) in by_length.items():
+            self.near_groups.append((length, len(self.near_texts),
+                                     len(self.near_texts) + len(texts)))
+            self.near_texts.extend(texts)
+            self.near_owners.extend(owners)
+        self.near_needed = np.array([len(t) - 1 for t in self.near_texts], dtype=np.int64)
+        postings: dict[int, list[int]] = {}
+        for index, words in enumerate(self.near_texts):
+            for word in words:
+                postings.setdefault(word, []).append(index)
+        self.postings = {word: np.array(items, dtype=np.int64)
+                         for word, items in postings.items()}
         self.last_score = 0.0
         """How similar (0..100) the last hit was to its example."""
         self.last_example: str | None = None
         """The safety example (or trigger) of the last hit."""
+
+    @staticmethod
+    def _lengths_by_first(phrases: Collection[tuple[int, ...]]) -> dict[int, list[int]]:
+        result: dict[int, set[int]] = {}
+        for phrase in phrases:
+            result.setdefault(phrase[0], set()).add(len(phrase))
+        return {first: sorted(lengths) for first, lengths in result.items()}
 
     def _encode(self, tokens: Sequence[str], grow: bool = False) -> list[int]:
         encoded: list[int] = []
@@ -370,47 +394,60 @@ class _SafetyIndex:
         self.last_score, self.last_example = 0.0, None
         encoded = self._encode(tokens)
         excused = self._excused(encoded)
-        for length in self.exact_lengths:
-            for start in range(len(encoded) - length + 1):
-                owner = self.exact.get(tuple(encoded[start : start + length]))
-                if owner is not None and not excused[start : start + length].any():
-                    self.last_score, self.last_example = 100.0, owner[1]
-                    return owner[0]
+        hits = [
+            (length, start) for start, word in enumerate(encoded)
+            for length in self.exact_lengths.get(word, ())
+            if start + length <= len(encoded)
+            and tuple(encoded[start : start + length]) in self.exact
+            and not any(excused[start : start + length])
+        ]
+        if hits:
+            # the shortest example first, then the earliest (the order of a scan by length)
+            length, start = min(hits)
+            intent, self.last_example = self.exact[tuple(encoded[start : start + length])]
+            self.last_score = 100.0
+            return intent
         return self._near(encoded, cutoff, excused)
 
-    def _excused(self, encoded: list[int]) -> np.ndarray:
+    def _excused(self, encoded: list[int]) -> list[bool]:
         """Which words belong to an everyday phrase that only looks dangerous."""
-        excused = np.zeros(len(encoded), dtype=bool)
-        for length in self.exception_lengths:
-            for start in range(len(encoded) - length + 1):
+        excused = [False] * len(encoded)
+        for start, word in enumerate(encoded):
+            for length in self.exception_lengths.get(word, ()):
                 if tuple(encoded[start : start + length]) in self.exceptions:
-                    excused[start : start + length] = True
+                    excused[start : start + length] = [True] * length
         return excused
 
-    def _near(self, encoded: list[int], cutoff: float, excused: np.ndarray) -> int | None:
+    def _near(self, encoded: list[int], cutoff: float, excused: list[bool]) -> int | None:
+        if len(encoded) < EXACT_SAFETY_BELOW or not self.near_texts:
+            return None  # shorter than every example compared here
+        said = [self.postings[w] for w in set(encoded) if w in self.postings]
+        if not said:
+            return None
+        # one word may differ: an example needs length - 1 of its words in the utterance
+        shared = np.bincount(np.concatenate(said), minlength=len(self.near_texts))
+        close_all = np.flatnonzero(shared >= self.near_needed)
+        if not len(close_all):
+            return None
         best_owner: int | None = None
-        said = np.zeros(len(self.ids), dtype=bool)
-        said[[w for w in encoded if w >= 0]] = True
-        for length, (texts, owners) in self.by_length.items():
+        for length, first, end in self.near_groups:
             if length > min(len(encoded), SAFETY_MAX_WINDOW):
                 continue
-            # one word may differ: an example needs length - 1 of its words in the utterance
-            shared = said[self.words_by_length[length]].sum(axis=1)
-            close = np.flatnonzero(shared >= length - 1)
+            close = close_all[(close_all >= first) & (close_all < end)]
             if not len(close):
                 continue
             starts = [i for i in range(len(encoded) - length + 1)
-                      if not excused[i : i + length].any()]
+                      if not any(excused[i : i + length])]
             if not starts:
                 continue
             windows = [encoded[i : i + length] for i in starts]
             matrix = process.cdist(
-                windows, [texts[i] for i in close], scorer=fuzz.ratio, score_cutoff=cutoff,
-                dtype=np.float32,
+                windows, [self.near_texts[i] for i in close], scorer=fuzz.ratio,
+                score_cutoff=cutoff, dtype=np.float32,
             )
             flat = int(matrix.argmax())
             score = float(matrix.flat[flat])
             if score >= cutoff and score > self.last_score:
-                best_owner, self.last_example = owners[int(close[flat % len(close)])]
+                best_owner, self.last_example = self.near_owners[int(close[flat % len(close)])]
                 self.last_score = score
         return best_owner
