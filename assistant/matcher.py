@@ -16,7 +16,7 @@ exact comparison (:mod:`.candidates`).
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -85,14 +85,17 @@ class Matcher:
         self.examples, self.safety_examples = self._expand_examples()
         self.texts = [e.text for e in self.examples]
         self.text_array = np.array(self.texts, dtype=object)
-        owners = np.fromiter((e.intent for e in self.examples), dtype=np.int32)
-        self.starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
-        self.segment_intent = owners[self.starts]
-        ends = np.r_[self.starts[1:], len(owners)]
+        self.owners = np.fromiter((e.intent for e in self.examples), dtype=np.intp,
+                                  count=len(self.examples))
+        starts = np.flatnonzero(np.r_[True, self.owners[1:] != self.owners[:-1]])
+        ends = np.r_[starts[1:], len(self.owners)]
         self.segments = {
-            int(i): (int(a), int(b))
-            for i, a, b in zip(self.segment_intent, self.starts, ends, strict=True)
+            int(self.owners[a]): (int(a), int(b)) for a, b in zip(starts, ends, strict=True)
         }
+        """Intent -> (first, end) of its examples."""
+        self.no_similarity = np.full(len(self.intents), -1.0)
+        self.no_similarity[self.owners] = 0.0
+        """Fuzzy similarity before any comparison: 0 for intents with examples, else -1."""
         self.slot_lists = [intent.slot_lists() for intent in self.intents]
         self.context_array = np.array([i.context or "" for i in self.intents], dtype=object)
         self.in_context = self.context_array != ""
@@ -135,22 +138,22 @@ class Matcher:
         return result, safety
 
     def _keywords(self, pack: IntentPack) -> None:
-        """Keyword -> intents that declare it (one-word and several-word keywords apart)."""
-        self.keyword_words: dict[str, list[int]] = {}
-        self.keyword_phrases: dict[str, list[int]] = {}
+        """Keyword (words) -> intents that declare it."""
+        self.keywords: dict[tuple[str, ...], list[int]] = {}
         for index, intent in enumerate(self.intents):
             if intent.safety:
                 continue
             for keyword in {normalize(k) for k in intent.keywords} - {""}:
-                table = self.keyword_phrases if " " in keyword else self.keyword_words
-                table.setdefault(keyword, []).append(index)
+                self.keywords.setdefault(tuple(keyword.split()), []).append(index)
+        self.keyword_finder = _Phrases(self.keywords)
 
     def _safety_setup(self) -> None:
         self.safety_intents = [i for i, intent in enumerate(self.intents) if intent.safety]
         self.triggers = {
-            i: [f" {normalize(k)} " for k in self.intents[i].keywords if normalize(k)]
+            i: [tuple(normalize(k).split()) for k in self.intents[i].keywords if normalize(k)]
             for i in self.safety_intents
         }
+        self.trigger_finder = _Phrases(t for ts in self.triggers.values() for t in ts)
         self.safety_lists = {
             s.list_name for e in self.safety_examples for s in e.slots
         }
@@ -177,13 +180,13 @@ class Matcher:
         spans = self._spans(tokens)
         substituted = self._substitute(tokens, spans, exclude=self.safety_lists)
         queries = [text] if substituted == text else [text, substituted]
-        example_scores = self._score(queries)
-        fuzzy = np.full(len(self.intents), -1.0)
-        fuzzy[self.segment_intent] = np.maximum.reduceat(example_scores, self.starts)
+        compared, similarity = self._score(queries)
+        fuzzy = self.no_similarity.copy()
+        np.maximum.at(fuzzy, self.owners[compared], similarity)
         scores = FUZZY_WEIGHT * fuzzy + (1 - FUZZY_WEIGHT) * 100 * self.terms.scores(tokens)
         # A (nearly) word-for-word example is strong evidence whatever the content words say.
         scores = np.maximum(scores, np.where(fuzzy >= NEAR_EXACT, fuzzy - NEAR_EXACT_GAP, 0))
-        self._boost(scores, set(tokens), text)
+        self._boost(scores, tokens)
         self._mask(scores, context, only)
 
         safety = self._safety_hit(tokens, spans, scores)
@@ -208,7 +211,7 @@ class Matcher:
         ambiguous = safety is None and runner_up >= self.settings.threshold and (
             score - runner_up < self.settings.margin
         )
-        example = self._best_example(best, example_scores) if safety is None else None
+        example = self._best_example(best, compared, similarity) if safety is None else None
         return Match(
             text, self.names[best], round(score, 3), self._fill_slots(best, example, spans),
             alternatives, ambiguous,
@@ -230,29 +233,22 @@ class Matcher:
                   and (only is None or s.list_name in only)]
         return slotlib.substitute(tokens, slotlib.choose(chosen)) if chosen else " ".join(tokens)
 
-    def _score(self, queries: list[str]) -> np.ndarray:
-        """Per-example similarity 0..100 (the best over the query variants); examples the
-        trigram index leaves out score 0."""
+    def _score(self, queries: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(indices of the examples compared, their similarity 0..100, the best over the query
+        variants); the trigram index leaves out the examples not worth comparing."""
         if self.trigrams is None:
             matrix = process.cdist(queries, self.texts, scorer=fuzz.ratio, dtype=np.float32)
-            full: np.ndarray = matrix.max(axis=0)
-            return full
+            return np.arange(len(self.texts)), matrix.max(axis=0)
         picked = self.trigrams.top(queries, CANDIDATES)
         matrix = process.cdist(queries, self.text_array[picked].tolist(), scorer=fuzz.ratio,
                                dtype=np.float32)
-        result = np.zeros(len(self.texts), dtype=np.float32)
-        result[picked] = matrix.max(axis=0)
-        return result
+        return picked, matrix.max(axis=0)
 
-    def _boost(self, scores: np.ndarray, words: set[str], text: str) -> None:
+    def _boost(self, scores: np.ndarray, tokens: tuple[str, ...]) -> None:
         """Add the keyword boost: once for one keyword, a third more for two or more."""
         hits = np.zeros(len(self.intents))
-        for word in words & self.keyword_words.keys():
-            hits[self.keyword_words[word]] += 1
-        padded = f" {text} "
-        for phrase, owners in self.keyword_phrases.items():
-            if f" {phrase} " in padded:
-                hits[owners] += 1
+        for keyword in self.keyword_finder.find(tokens):
+            hits[self.keywords[keyword]] += 1
         boost = self.settings.keyword_boost * 100
         bonus = np.where(hits >= 2, boost * 4 / 3, np.where(hits == 1, boost, 0.0))
         scores += np.where(scores > 0, bonus, 0.0)
@@ -276,11 +272,11 @@ class Matcher:
         """
         if not self.safety_intents:
             return None
-        padded = " " + " ".join(tokens) + " "
-        for index in self.safety_intents:
-            trigger = next((t for t in self.triggers[index] if t in padded), None)
+        said = self.trigger_finder.find(tokens)
+        for index in self.safety_intents if said else ():
+            trigger = next((t for t in self.triggers[index] if t in said), None)
             if scores[index] >= 0 and trigger is not None:
-                self._safety.last_score, self._safety.last_example = 100.0, trigger.strip()
+                self._safety.last_score, self._safety.last_example = 100.0, " ".join(trigger)
                 return index
         substituted = tuple(self._substitute(tokens, spans, only=self.safety_lists).split())
         cutoff = self.settings.safety_threshold * 100
@@ -290,9 +286,17 @@ class Matcher:
                 return hit
         return None
 
-    def _best_example(self, intent: int, scores: np.ndarray) -> _Example:
+    def _best_example(
+        self, intent: int, compared: np.ndarray, similarity: np.ndarray
+    ) -> _Example:
+        """The intent's example most similar to the utterance (its first if none is)."""
         start, end = self.segments[intent]
-        return self.examples[start + int(scores[start:end].argmax())]
+        inside = np.flatnonzero((compared >= start) & (compared < end))
+        if len(inside):
+            best = inside[int(similarity[inside].argmax())]
+            if similarity[best] > 0:
+                return self.examples[int(compared[best])]
+        return self.examples[start]
 
     def _fill_slots(
         self, intent_index: int, example: _Example | None, spans: list[slotlib.Span]
@@ -314,6 +318,24 @@ class Matcher:
                     result[name] = span.value
                     used.add(position)
         return result
+
+
+class _Phrases:
+    """Finds which of a set of word sequences an utterance says."""
+
+    def __init__(self, phrases: Iterable[tuple[str, ...]]) -> None:
+        self.by_first: dict[str, set[tuple[str, ...]]] = {}
+        for phrase in phrases:
+            if phrase:
+                self.by_first.setdefault(phrase[0], set()).add(phrase)
+
+    def find(self, tokens: tuple[str, ...]) -> set[tuple[str, ...]]:
+        found = set()
+        for start, word in enumerate(tokens):
+            for phrase in self.by_first.get(word, ()):
+                if tokens[start : start + len(phrase)] == phrase:
+                    found.add(phrase)
+        return found
 
 
 class _SafetyIndex:

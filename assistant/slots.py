@@ -109,19 +109,21 @@ class ValueIndex:
         """Windows that sound like a value with one word more or less than they have. What a
         window text sounds like is remembered (the same few words come back in most
         utterances: "my partner", "how do i")."""
-        groups: dict[int, list[str]] = {}
-        for start, end in windows:
-            text = " ".join(tokens[start:end])
+        if len(self._heard) > HEARD_CACHE:
+            self._heard.clear()
+        texts = [" ".join(tokens[start:end]) for start, end in windows]
+        groups: dict[int, dict[str, None]] = {}
+        for (start, end), text in zip(windows, texts, strict=True):
             if len(text) >= 4 and text not in self._heard:
-                groups.setdefault(end - start, []).append(text)
-        for size, texts in groups.items():
-            self._look_up(size, list(dict.fromkeys(texts)))
+                groups.setdefault(end - start, {})[text] = None
+        for size, group in groups.items():
+            self._look_up(size, list(group))
+        heard = self._heard
         result = []
-        for start, end in windows:
-            hit = self._heard.get(" ".join(tokens[start:end]))
+        for (start, end), text in zip(windows, texts, strict=True):
+            hit = heard.get(text)
             if hit is not None:
-                list_name, value, score = hit
-                result.append(Span(start, end, list_name, value, score))
+                result.append(Span(start, end, *hit))
         return result
 
     def forget(self) -> None:
@@ -131,8 +133,6 @@ class ValueIndex:
     def _look_up(self, size: int, texts: list[str]) -> None:
         """Find the closest value of each of ``texts`` (windows of ``size`` words) and
         remember it in :attr:`_heard` (None for no value)."""
-        if len(self._heard) > HEARD_CACHE:
-            self._heard.clear()
         lengths = self._lengths_by_words.get(size)
         lo = hi = 0
         if lengths is not None:
@@ -141,14 +141,14 @@ class ValueIndex:
         if lo >= hi:
             self._heard.update(dict.fromkeys(texts))
             return
-        candidates = self._by_words[size][lo:hi]
         scores = process.cdist(texts, self._texts_by_words[size][lo:hi], scorer=fuzz.ratio,
-                               score_cutoff=FUZZY_VALUE_CUTOFF, dtype=None)
-        for row, text in enumerate(texts):
-            best = int(scores[row].argmax())
-            score = float(scores[row][best])
+                               score_cutoff=FUZZY_VALUE_CUTOFF, dtype=np.float32)
+        best = scores.argmax(axis=1)
+        top = scores[np.arange(len(texts)), best]
+        candidates = self._by_words[size]
+        for text, column, score in zip(texts, best.tolist(), top.tolist(), strict=True):
             if score > 0:
-                list_name, value, _ = self.fuzzy_info[candidates[best]]
+                list_name, value, _ = self.fuzzy_info[candidates[lo + column]]
                 self._heard[text] = (list_name, value, score)
             else:
                 self._heard[text] = None
