@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import random
+import string
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from assistant import slots as slotlib
 from assistant.config import MatcherSettings, Settings
 from assistant.intents import IntentPack
 from assistant.lint import sample_expansions
 from assistant.matcher import Matcher
-from assistant.normalize import normalize
+from assistant.normalize import normalize, normalize_tokens
 from assistant.runtime import load_pack
+from assistant.slots import ValueIndex
 
 DATA = Path(__file__).parent / "data"
 
@@ -205,3 +209,42 @@ def test_misheard_filler_words_keep_slot_values() -> None:
     match = Matcher(pack).match("can eye get a large latte whit oat milk please")
     assert match.intent == "order_drink"
     assert match.slots == {"size": "large", "drink": "latte", "milk": "oat"}
+
+
+def _typos(text: str, rng: random.Random) -> str:
+    """``text`` with one to three letters changed, dropped or added."""
+    chars = list(text)
+    for _ in range(rng.randint(1, 3)):
+        i = rng.randrange(max(len(chars), 1))
+        edit = rng.random()
+        if edit < 0.4:
+            chars[i] = rng.choice(string.ascii_lowercase + " ")
+        elif edit < 0.7:
+            del chars[i]
+        else:
+            chars.insert(i, rng.choice(string.ascii_lowercase))
+    return "".join(chars)
+
+
+def test_fuzzy_values_found_as_if_every_form_were_compared(
+    matcher: Matcher, sets: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window is compared only with the list values that have a word like one of the
+    utterance's (slots.NEAR_WORD); that must find what comparing every value finds, but for
+    the rare word run together with the next ("saythat again" for "says that")."""
+    rng = random.Random(5)
+    texts = [t for t, _ in sets["paraphrases"]] + sets["safety"] + sets["not_safety"]
+    texts += [_typos(t, rng) for t in texts for _ in range(2)]
+
+    def found(index: ValueIndex) -> list[list[tuple[int, int, str, str, float]]]:
+        index.forget()
+        return [sorted((s.start, s.end, s.list_name, s.value, round(s.score, 2))
+                       for s in index.spans(normalize_tokens(t))) for t in texts]
+
+    filtered = found(matcher.values)
+    assert sum(s[-1] < 100 for spans in filtered for s in spans) > 200  # misheard values
+    monkeypatch.setattr(slotlib, "NEAR_WORD", 0.0)  # every value is near every word
+    every = found(matcher.values)
+    matcher.values.forget()
+    differ = [text for text, a, b in zip(texts, filtered, every, strict=True) if a != b]
+    assert len(differ) <= len(texts) // 200, differ
