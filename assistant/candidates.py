@@ -37,26 +37,23 @@ class TrigramIndex:
                 postings.setdefault(gram, []).append(index)
         self.size = len(texts)
         self.sizes = sizes
-        self.offsets: dict[str, tuple[int, int]] = {}
-        self.common: set[str] = set()
-        flat: list[int] = []
-        for gram, items in postings.items():
-            if len(items) > COMMON_SHARE * len(texts):
-                self.common.add(gram)
-                continue
-            self.offsets[gram] = (len(flat), len(flat) + len(items))
-            flat.extend(items)
-        self.flat = np.asarray(flat, dtype=np.int32)
+        self.common = {g for g, items in postings.items() if len(items) > COMMON_SHARE * self.size}
+        self.postings = {
+            gram: np.array(items, dtype=np.int32)
+            for gram, items in postings.items() if gram not in self.common
+        }
+        """Trigram -> the examples that have it (but for the common trigrams)."""
 
     def dice(self, query: str) -> np.ndarray:
         """Trigram Dice overlap (0..1) of ``query`` with every example (common ones left out,
         so the figure is a lower bound)."""
         grams = trigrams(query)
-        slices = [self.flat[a:b] for a, b in (self.offsets.get(g, (0, 0)) for g in grams)]
-        hits = np.concatenate(slices) if slices else np.zeros(0, dtype=np.int32)
+        found = [self.postings[g] for g in grams if g in self.postings]
+        hits = np.concatenate(found) if found else np.zeros(0, dtype=np.int32)
         shared = np.bincount(hits, minlength=self.size).astype(np.float32)
-        result: np.ndarray = 2 * shared / (self.sizes + len(grams))
-        return result
+        shared *= 2
+        shared /= self.sizes + np.float32(len(grams))
+        return shared
 
     def top(self, queries: Sequence[str], count: int) -> np.ndarray:
         """Indices of about ``count`` examples (at least) with the best overlap with any query."""
@@ -65,7 +62,9 @@ class TrigramIndex:
         best = self.dice(queries[0])
         for query in queries[1:]:
             np.maximum(best, self.dice(query), out=best)
-        bins = np.minimum((best * BINS).astype(np.int32), BINS - 1)
+        best *= BINS
+        bins = best.astype(np.intp)
+        np.minimum(bins, BINS - 1, out=bins)
         from_top = np.cumsum(np.bincount(bins, minlength=BINS)[::-1])
         cutoff = BINS - 1 - int(np.searchsorted(from_top, count))
         chosen: np.ndarray = np.flatnonzero(bins >= cutoff)

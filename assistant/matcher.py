@@ -182,7 +182,10 @@ class Matcher:
         queries = [text] if substituted == text else [text, substituted]
         compared, similarity = self._score(queries)
         fuzzy = self.no_similarity.copy()
-        np.maximum.at(fuzzy, self.owners[compared], similarity)
+        owners = self.owners[compared]  # in order: an intent's examples are side by side
+        if len(owners):
+            firsts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+            fuzzy[owners[firsts]] = np.maximum.reduceat(similarity, firsts)
         scores = FUZZY_WEIGHT * fuzzy + (1 - FUZZY_WEIGHT) * 100 * self.terms.scores(tokens)
         # A (nearly) word-for-word example is strong evidence whatever the content words say.
         scores = np.maximum(scores, np.where(fuzzy >= NEAR_EXACT, fuzzy - NEAR_EXACT_GAP, 0))

@@ -155,7 +155,7 @@ class ValueIndex:
         self._heard.update(dict.fromkeys(texts))
         if not len(columns):
             return
-        scores = process.cdist(texts, [self.fuzzy_texts[c] for c in columns],
+        scores = process.cdist(texts, [self.fuzzy_texts[c] for c in columns.tolist()],
                                scorer=fuzz.ratio, score_cutoff=FUZZY_VALUE_CUTOFF,
                                dtype=np.float32)
         # a window may sound like a value with one word more or less, not more than that
