@@ -40,6 +40,11 @@ window can hardly sound like "my daughter" without a word like "daughter". This 
 fifteenth of the comparisons. Of 10,704 test and held-out utterances and typo variants of them,
 every one got the values that comparing every value gives (at 70, 21 did not). What it can
 miss: a short word run together with the next ("saythat" for "says that")."""
+LENGTH_SPREAD = 200 / FUZZY_VALUE_CUTOFF - 1
+"""Texts whose lengths differ by more than this factor score below the fuzzy cutoff whatever
+their letters (fuzz.ratio is at most 2 * shorter / (sum of lengths))."""
+ROWS = 128
+"""Windows compared at once (a long utterance is looked up in parts, to bound the memory)."""
 HEARD_CACHE = 100_000
 """Most window texts whose fuzzy lookup is remembered (then the memory starts again)."""
 FUZZY_TWIN = 90.0
@@ -87,6 +92,7 @@ class ValueIndex:
         self.forms = sorted(forms, key=lambda f: len(f.text))
         self.fuzzy_texts = [f.text for f in self.forms]
         self._form_words = np.array([f.words for f in self.forms], dtype=np.intp)
+        self._form_lengths = np.array([len(f.text) for f in self.forms], dtype=np.intp)
         self._with_word: dict[str, list[int]] = {}
         """Word (not a stopword) -> the forms that have it."""
         without: list[int] = []
@@ -131,7 +137,11 @@ class ValueIndex:
             if len(text) >= 4 and text not in self._heard:
                 new[text] = end - start
         if new:
-            self._look_up(list(new), np.fromiter(new.values(), dtype=np.intp), set(tokens))
+            near = self._near_forms(set(tokens))
+            unheard = sorted(new, key=len)
+            for first in range(0, len(unheard), ROWS):
+                part = unheard[first : first + ROWS]
+                self._look_up(part, np.array([new[t] for t in part], dtype=np.intp), near)
         result = []
         for (start, end), text in zip(windows, texts, strict=True):
             hit = self._heard.get(text)
@@ -144,27 +154,34 @@ class ValueIndex:
         self._heard.clear()
         self._near.clear()
 
-    def _look_up(self, texts: list[str], sizes: np.ndarray, words: set[str]) -> None:
-        """Find the closest value of each of ``texts`` (windows of ``sizes`` words, from an
-        utterance of ``words``) and remember it in :attr:`_heard` (None for no value)."""
+    def _near_forms(self, words: set[str]) -> np.ndarray:
+        """The forms worth comparing with windows of an utterance of ``words``, shortest
+        first."""
         near = np.zeros(len(self.forms), dtype=bool)
         near[self._without_words] = True
         for word in words:
             near[self._forms_near(word)] = True
-        columns = np.flatnonzero(near)
+        return np.flatnonzero(near)
+
+    def _look_up(self, texts: list[str], sizes: np.ndarray, forms: np.ndarray) -> None:
+        """Find the closest of ``forms`` to each of ``texts`` (windows of ``sizes`` words,
+        shortest first) and remember it in :attr:`_heard` (None for no value)."""
         self._heard.update(dict.fromkeys(texts))
-        if not len(columns):
+        lengths = self._form_lengths[forms]
+        forms = forms[int(np.searchsorted(lengths, len(texts[0]) / LENGTH_SPREAD, "left")) :
+                      int(np.searchsorted(lengths, len(texts[-1]) * LENGTH_SPREAD, "right"))]
+        if not len(forms):
             return
-        scores = process.cdist(texts, [self.fuzzy_texts[c] for c in columns.tolist()],
+        scores = process.cdist(texts, [self.fuzzy_texts[c] for c in forms.tolist()],
                                scorer=fuzz.ratio, score_cutoff=FUZZY_VALUE_CUTOFF,
                                dtype=np.float32)
         # a window may sound like a value with one word more or less, not more than that
-        scores[np.abs(sizes[:, None] - self._form_words[columns][None, :]) > 1] = 0
+        scores[np.abs(sizes[:, None] - self._form_words[forms][None, :]) > 1] = 0
         best = scores.argmax(axis=1)
         top = scores[np.arange(len(texts)), best]
         for text, column, score in zip(texts, best.tolist(), top.tolist(), strict=True):
             if score > 0:
-                form = self.forms[int(columns[column])]
+                form = self.forms[int(forms[column])]
                 self._heard[text] = (form.list_name, form.value, score)
 
     def _forms_near(self, word: str) -> np.ndarray:
