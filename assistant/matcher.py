@@ -102,7 +102,8 @@ class Matcher:
         self.names = [intent.name for intent in self.intents]
         self._keywords(pack)
         self.values = slotlib.ValueIndex(
-            {name: slot_list.phrases() for name, slot_list in pack.lists.items()}
+            {name: slot_list.phrases() for name, slot_list in pack.lists.items()},
+            {word for e in self.examples + self.safety_examples for word in e.text.split()},
         )
         used_lists = {s.list_name for e in self.examples for s in e.slots}
         self.builtins = {

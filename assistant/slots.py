@@ -7,6 +7,7 @@ a recogniser often gets the filler words wrong and the values right.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,8 +73,14 @@ class _Form:
 class ValueIndex:
     """The spoken forms of every list value, for exact and fuzzy lookup."""
 
-    def __init__(self, phrases: dict[str, list[tuple[str, str]]]) -> None:
-        """``phrases``: list name -> [(normalised spoken form, value), ...]."""
+    def __init__(
+        self, phrases: dict[str, list[tuple[str, str]]], vocabulary: Iterable[str] = (),
+        near_word: float = NEAR_WORD,
+    ) -> None:
+        """``phrases``: list name -> [(normalised spoken form, value), ...]; ``vocabulary``:
+        words users are likely to say (the pack's), whose like values are found in advance;
+        ``near_word``: see :data:`NEAR_WORD`."""
+        self.near_word = near_word
         self.exact: dict[tuple[str, ...], list[tuple[str, str]]] = {}
         forms: list[_Form] = []
         for list_name, pairs in phrases.items():
@@ -107,6 +114,9 @@ class ValueIndex:
         self._words = list(self._with_word)
         self._near: dict[str, np.ndarray] = {}
         """Word of an utterance -> the forms that have a word like it (:data:`NEAR_WORD`)."""
+        known = sorted(set(vocabulary))
+        self._known = dict(zip(known, self._like(known), strict=True))
+        """The same for the words of ``vocabulary``, kept for good."""
         self._heard: dict[str, tuple[str, str, float] | None] = {}
         """Window text -> (list, value, score) of the value it sounds like, or None."""
 
@@ -185,14 +195,26 @@ class ValueIndex:
                 self._heard[text] = (form.list_name, form.value, score)
 
     def _forms_near(self, word: str) -> np.ndarray:
-        found = self._near.get(word)
+        found = self._known.get(word)
         if found is None:
-            similar = process.extract(word, self._words, scorer=fuzz.ratio,
-                                      score_cutoff=NEAR_WORD, limit=None)
-            found = np.array(
-                [i for w, _, _ in similar for i in self._with_word[w]], dtype=np.intp)
-            self._near[word] = found
+            found = self._near.get(word)
+        if found is None:
+            found = self._near[word] = self._like([word])[0]
         return found
+
+    def _like(self, words: list[str]) -> list[np.ndarray]:
+        """For each of ``words``, the forms that have a word like it."""
+        if self.near_word <= 0:  # every value is near every word
+            return [np.arange(len(self.forms)) for _ in words]
+        if not words or not self._words:
+            return [np.zeros(0, dtype=np.intp) for _ in words]
+        similar = process.cdist(words, self._words, scorer=fuzz.ratio,
+                                score_cutoff=self.near_word, dtype=np.uint8)
+        return [
+            np.array([i for column in np.flatnonzero(row) for i in self._with_word[
+                self._words[column]]], dtype=np.intp)
+            for row in similar
+        ]
 
 
 def choose(spans: list[Span]) -> list[Span]:

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 import yaml
 
-from assistant import slots as slotlib
 from assistant.config import MatcherSettings, Settings
 from assistant.intents import IntentPack
 from assistant.lint import sample_expansions
@@ -227,7 +226,7 @@ def _typos(text: str, rng: random.Random) -> str:
 
 
 def test_fuzzy_values_found_as_if_every_form_were_compared(
-    matcher: Matcher, sets: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    matcher: Matcher, sets: dict[str, Any]
 ) -> None:
     """A window is compared only with the list values that have a word like one of the
     utterance's (slots.NEAR_WORD); that must find what comparing every value finds, but for
@@ -243,8 +242,8 @@ def test_fuzzy_values_found_as_if_every_form_were_compared(
 
     filtered = found(matcher.values)
     assert sum(s[-1] < 100 for spans in filtered for s in spans) > 200  # misheard values
-    monkeypatch.setattr(slotlib, "NEAR_WORD", 0.0)  # every value is near every word
-    every = found(matcher.values)
+    phrases = {name: values.phrases() for name, values in matcher.pack.lists.items()}
+    every = found(ValueIndex(phrases, near_word=0))  # every value is near every word
     matcher.values.forget()
     differ = [text for text, a, b in zip(texts, filtered, every, strict=True) if a != b]
     assert len(differ) <= len(texts) // 200, differ
