@@ -48,20 +48,34 @@ class TrigramIndex:
         """Trigram Dice overlap (0..1) of ``query`` with every example (common ones left out,
         so the figure is a lower bound)."""
         grams = trigrams(query)
+        return self._dice(self._shared(grams), len(grams))
+
+    def _shared(self, grams: set[str]) -> np.ndarray:
+        """How many of ``grams`` each example has."""
         found = [self.postings[g] for g in grams if g in self.postings]
         hits = np.concatenate(found) if found else np.zeros(0, dtype=np.int32)
-        shared = np.bincount(hits, minlength=self.size).astype(np.float32)
-        shared *= 2
-        shared /= self.sizes + np.float32(len(grams))
-        return shared
+        return np.bincount(hits, minlength=self.size)
+
+    def _dice(self, shared: np.ndarray, grams: int) -> np.ndarray:
+        dice = shared.astype(np.float32)
+        dice *= 2
+        dice /= self.sizes + np.float32(grams)
+        return dice
 
     def top(self, queries: Sequence[str], count: int) -> np.ndarray:
         """Indices of about ``count`` examples (at least) with the best overlap with any query."""
         if count >= self.size:
             return np.arange(self.size)
-        best = self.dice(queries[0])
-        for query in queries[1:]:
-            np.maximum(best, self.dice(query), out=best)
+        grams = [trigrams(q) for q in queries]
+        # the variants of one utterance share most trigrams: those are counted once
+        both = set.intersection(*grams)
+        shared = self._shared(both)
+        best: np.ndarray | None = None
+        for these in grams:
+            own = these - both
+            dice = self._dice(shared + self._shared(own) if own else shared, len(these))
+            best = dice if best is None else np.maximum(best, dice, out=best)
+        assert best is not None
         best *= BINS
         bins = best.astype(np.intp)
         np.minimum(bins, BINS - 1, out=bins)
