@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -29,6 +30,8 @@ from .intents import Intent, IntentPack
 from .normalize import normalize, normalize_tokens
 from .templates import SlotRef, expand
 from .terms import TermIndex, stem
+
+_Word = TypeVar("_Word", str, int)
 
 FUZZY_WEIGHT = 0.6
 """Share of the score from the character-level similarity to the closest example; the rest
@@ -324,22 +327,34 @@ class Matcher:
         return result
 
 
-class _Phrases:
-    """Finds which of a set of word sequences an utterance says."""
+class _Phrases(Generic[_Word]):
+    """Finds where an utterance says any of a set of phrases (sequences of words, or of word
+    ids): at each word, only the lengths of the phrases that start with it are tried."""
 
-    def __init__(self, phrases: Iterable[tuple[str, ...]]) -> None:
-        self.by_first: dict[str, set[tuple[str, ...]]] = {}
-        for phrase in phrases:
-            if phrase:
-                self.by_first.setdefault(phrase[0], set()).add(phrase)
+    def __init__(self, phrases: Iterable[tuple[_Word, ...]]) -> None:
+        self.phrases: set[tuple[_Word, ...]] = {phrase for phrase in phrases if phrase}
+        lengths: dict[_Word, set[int]] = {}
+        for phrase in self.phrases:
+            lengths.setdefault(phrase[0], set()).add(len(phrase))
+        self.lengths: dict[_Word, list[int]] = {
+            first: sorted(found) for first, found in lengths.items()}
+        """First word -> lengths of the phrases that start with it, shortest first."""
 
-    def find(self, tokens: tuple[str, ...]) -> set[tuple[str, ...]]:
-        found = set()
-        for start, word in enumerate(tokens):
-            for phrase in self.by_first.get(word, ()):
-                if tokens[start : start + len(phrase)] == phrase:
-                    found.add(phrase)
+    def occurrences(self, words: Sequence[_Word]) -> list[tuple[int, tuple[_Word, ...]]]:
+        """(start, phrase) of every phrase said, in order of start, then length."""
+        found = []
+        for start, word in enumerate(words):
+            for length in self.lengths.get(word, ()):
+                if start + length > len(words):
+                    break
+                phrase = tuple(words[start : start + length])
+                if phrase in self.phrases:
+                    found.append((start, phrase))
         return found
+
+    def find(self, words: Sequence[_Word]) -> set[tuple[_Word, ...]]:
+        """The phrases said."""
+        return {phrase for _, phrase in self.occurrences(words)}
 
 
 class _SafetyIndex:
@@ -357,9 +372,9 @@ class _SafetyIndex:
         self.ids: dict[str, int] = {}
         self.exact: dict[tuple[int, ...], tuple[int, str]] = {}
         """Word ids of a short example -> (its intent, its text)."""
-        self.exceptions = {tuple(self._encode(text.split(), grow=True)) for text in exceptions}
-        self.exception_lengths = self._lengths_by_first(self.exceptions)
-        """First word id -> lengths of the everyday phrases that start with it."""
+        self.exceptions = _Phrases(tuple(self._encode(text.split(), grow=True))
+                                   for text in exceptions)
+        """The everyday phrases that only look dangerous."""
         by_length: dict[int, tuple[list[list[int]], list[tuple[int, str]]]] = {}
         for example in examples:
             words = self._encode(example.text.split(), grow=True)
@@ -369,8 +384,7 @@ class _SafetyIndex:
                 texts, owners = by_length.setdefault(len(words), ([], []))
                 texts.append(words)
                 owners.append((example.intent, example.text))
-        self.exact_lengths = self._lengths_by_first(self.exact)
-        """First word id -> lengths of the short examples that start with it."""
+        self.exact_finder = _Phrases(self.exact)
         # The longer examples, one length after another, and for each word id the examples
         # it appears in (once per appearance): counting, for the utterance's words, how often
         # each example is named skips at once the examples that share too few words with the
@@ -396,13 +410,6 @@ class _SafetyIndex:
         self.last_example: str | None = None
         """The safety example (or trigger) of the last hit."""
 
-    @staticmethod
-    def _lengths_by_first(phrases: Collection[tuple[int, ...]]) -> dict[int, list[int]]:
-        result: dict[int, set[int]] = {}
-        for phrase in phrases:
-            result.setdefault(phrase[0], set()).add(len(phrase))
-        return {first: sorted(lengths) for first, lengths in result.items()}
-
     def _encode(self, tokens: Sequence[str], grow: bool = False) -> list[int]:
         encoded: list[int] = []
         for token in tokens:
@@ -420,17 +427,12 @@ class _SafetyIndex:
         self.last_score, self.last_example = 0.0, None
         encoded = self._encode(tokens)
         excused = self._excused(encoded)
-        hits = [
-            (length, start) for start, word in enumerate(encoded)
-            for length in self.exact_lengths.get(word, ())
-            if start + length <= len(encoded)
-            and tuple(encoded[start : start + length]) in self.exact
-            and not any(excused[start : start + length])
-        ]
+        hits = [(len(phrase), start, phrase)
+                for start, phrase in self.exact_finder.occurrences(encoded)
+                if not any(excused[start : start + len(phrase)])]
         if hits:
             # the shortest example first, then the earliest (the order of a scan by length)
-            length, start = min(hits)
-            intent, self.last_example = self.exact[tuple(encoded[start : start + length])]
+            intent, self.last_example = self.exact[min(hits)[2]]
             self.last_score = 100.0
             return intent
         return self._near(encoded, cutoff, excused)
@@ -438,10 +440,8 @@ class _SafetyIndex:
     def _excused(self, encoded: list[int]) -> list[bool]:
         """Which words belong to an everyday phrase that only looks dangerous."""
         excused = [False] * len(encoded)
-        for start, word in enumerate(encoded):
-            for length in self.exception_lengths.get(word, ()):
-                if tuple(encoded[start : start + length]) in self.exceptions:
-                    excused[start : start + length] = [True] * length
+        for start, phrase in self.exceptions.occurrences(encoded):
+            excused[start : start + len(phrase)] = [True] * len(phrase)
         return excused
 
     def _near(self, encoded: list[int], cutoff: float, excused: list[bool]) -> int | None:

@@ -117,7 +117,7 @@ class ValueIndex:
         self._near: dict[str, np.ndarray] = {}
         """Word of an utterance -> the forms that have a word like it (:data:`NEAR_WORD`)."""
         known = sorted(set(vocabulary))
-        self._known = dict(zip(known, self._like(known), strict=True))
+        self._known = dict(zip(known, self._find_forms_like(known), strict=True))
         """The same for the words of ``vocabulary``, kept for good."""
         self._heard: dict[str, tuple[str, str, float] | None] = {}
         """Window text -> (list, value, score) of the value it sounds like, or None."""
@@ -149,11 +149,11 @@ class ValueIndex:
             if len(text) >= 4 and text not in self._heard:
                 new[text] = end - start
         if new:
-            near = self._near_forms(set(tokens))
+            candidates = self._candidates(set(tokens))
             unheard = sorted(new, key=len)
             for first in range(0, len(unheard), ROWS):
                 part = unheard[first : first + ROWS]
-                self._look_up(part, np.array([new[t] for t in part], dtype=np.intp), near)
+                self._look_up(part, np.array([new[t] for t in part], dtype=np.intp), candidates)
         result = []
         for (start, end), text in zip(windows, texts, strict=True):
             hit = self._heard.get(text)
@@ -166,13 +166,13 @@ class ValueIndex:
         self._heard.clear()
         self._near.clear()
 
-    def _near_forms(self, words: set[str]) -> np.ndarray:
+    def _candidates(self, words: set[str]) -> np.ndarray:
         """The forms worth comparing with windows of an utterance of ``words``, shortest
         first."""
         near = np.zeros(len(self.forms), dtype=bool)
         near[self._without_words] = True
         for word in words:
-            near[self._forms_near(word)] = True
+            near[self._forms_like(word)] = True
         return np.flatnonzero(near)
 
     def _look_up(self, texts: list[str], sizes: np.ndarray, forms: np.ndarray) -> None:
@@ -196,15 +196,15 @@ class ValueIndex:
                 form = self.forms[int(forms[column])]
                 self._heard[text] = (form.list_name, form.value, score)
 
-    def _forms_near(self, word: str) -> np.ndarray:
+    def _forms_like(self, word: str) -> np.ndarray:
         found = self._known.get(word)
         if found is None:
             found = self._near.get(word)
         if found is None:
-            found = self._near[word] = self._like([word])[0]
+            found = self._near[word] = self._find_forms_like([word])[0]
         return found
 
-    def _like(self, words: list[str]) -> list[np.ndarray]:
+    def _find_forms_like(self, words: list[str]) -> list[np.ndarray]:
         """For each of ``words``, the forms that have a word like it."""
         if self.near_word <= 0:  # every value is near every word
             return [np.arange(len(self.forms)) for _ in words]
