@@ -37,18 +37,11 @@ class TrigramIndex:
                 postings.setdefault(gram, []).append(index)
         self.size = len(texts)
         self.sizes = sizes
-        self.common = {g for g, items in postings.items() if len(items) > COMMON_SHARE * self.size}
         self.postings = {
             gram: np.array(items, dtype=np.int32)
-            for gram, items in postings.items() if gram not in self.common
+            for gram, items in postings.items() if len(items) <= COMMON_SHARE * self.size
         }
         """Trigram -> the examples that have it (but for the common trigrams)."""
-
-    def dice(self, query: str) -> np.ndarray:
-        """Trigram Dice overlap (0..1) of ``query`` with every example (common ones left out,
-        so the figure is a lower bound)."""
-        grams = trigrams(query)
-        return self._dice(self._shared(grams), len(grams))
 
     def _shared(self, grams: set[str]) -> np.ndarray:
         """How many of ``grams`` each example has."""
@@ -57,6 +50,8 @@ class TrigramIndex:
         return np.bincount(hits, minlength=self.size)
 
     def _dice(self, shared: np.ndarray, grams: int) -> np.ndarray:
+        """Trigram Dice overlap (0..1) with every example of a query of ``grams`` trigrams,
+        ``shared`` of them with each example (common ones left out, so it is a lower bound)."""
         dice = shared.astype(np.float32)
         dice *= 2
         dice /= self.sizes + np.float32(grams)
