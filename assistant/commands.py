@@ -33,6 +33,21 @@ def check_utterance(text: str, where: str = "") -> str:
     return text
 
 
+def respond(dialog: Dialog, raw: str, where: str = "") -> Turn:
+    """The dialog's turn for one typed utterance. What is about danger gets the safety reply
+    whatever else is wrong with it (too long, control characters); other bad input raises
+    :class:`UsageError`."""
+    try:
+        text = check_utterance(raw, where)
+    except UsageError:
+        printable = "".join(c if c.isprintable() and c != "\ufffd" else " " for c in raw)
+        turn = dialog.safety_first(printable)
+        if turn is None:
+            raise
+        return turn
+    return dialog.handle(text)
+
+
 def emit(turn: Turn, as_json: bool, out: TextIO = sys.stdout, label: str = "") -> None:
     if as_json:
         print(json.dumps(turn.to_json(), ensure_ascii=False), file=out, flush=True)
@@ -60,9 +75,8 @@ def ask(args: argparse.Namespace, settings: Settings) -> int:
         if sys.stdin.isatty():
             return _conversation(dialog, args.json, speaker)
         return _ask_lines(dialog, _stdin_lines(), args.json, speaker)
-    text = check_utterance(" ".join(args.text))
     dialog = build_dialog(settings)
-    turn = dialog.handle(text)
+    turn = respond(dialog, " ".join(args.text))
     emit(turn, args.json)
     if speaker is not None:
         speaker(turn)
@@ -90,8 +104,7 @@ def _ask_lines(
         try:
             if line is None:
                 raise UsageError(f"line {number}: input is not UTF-8 text")
-            text = check_utterance(line, f"line {number}")
-            turn = dialog.handle(text)
+            turn = respond(dialog, line, f"line {number}")
         except AssistantError as exc:
             print(f"trust-assistant: error: {exc.format_message()}", file=sys.stderr, flush=True)
             status = 2
@@ -115,7 +128,7 @@ def _conversation(dialog: Dialog, as_json: bool,
         if not line.strip():
             continue
         try:
-            turn = dialog.handle(check_utterance(line))
+            turn = respond(dialog, line)
         except AssistantError as exc:
             print(f"trust-assistant: error: {exc.format_message()}", file=sys.stderr)
             continue

@@ -92,6 +92,17 @@ class ListenSettings:
 
 
 @dataclass(frozen=True)
+class SafetySettings:
+    region: str = "auto"
+    """Where the person is, for the emergency number and crisis line the safety reply gives:
+    US, CA, GB, IE, AU, NZ, EU (or an EU country code), or auto (from the system locale)."""
+    helpline_name: str | None = None
+    """A helpline of the person's own choosing, named in the safety reply."""
+    helpline_number: str | None = None
+    """Its number."""
+
+
+@dataclass(frozen=True)
 class Settings:
     language: str = "en"
     intents_dirs: tuple[Path, ...] = ()
@@ -101,6 +112,7 @@ class Settings:
     tts: TtsSettings = field(default_factory=TtsSettings)
     audio: AudioSettings = field(default_factory=AudioSettings)
     listen: ListenSettings = field(default_factory=ListenSettings)
+    safety: SafetySettings = field(default_factory=SafetySettings)
     config_file: Path | None = None
 
     def replace(self, **changes: Any) -> Settings:
@@ -128,7 +140,7 @@ def private_dir(path: Path) -> Path:
 
 _SECTIONS = {
     "matcher": MatcherSettings, "stt": SttSettings, "tts": TtsSettings,
-    "audio": AudioSettings, "listen": ListenSettings,
+    "audio": AudioSettings, "listen": ListenSettings, "safety": SafetySettings,
 }
 
 
@@ -157,6 +169,8 @@ def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settin
     for key, value in data.items():
         if key in _SECTIONS:
             kwargs[key] = _section(_SECTIONS[key], value, f"{where}{key}")
+            if key == "safety":
+                _check_safety(kwargs[key], f"{where}{key}")
         elif key == "language":
             kwargs["language"] = str(value)
         elif key == "intents_dirs":
@@ -190,3 +204,15 @@ def _section(cls: type[Any], value: Any, where: str) -> Any:
                 f"{where}.{key}: expected {type(default).__name__}, got {raw!r}"
             ) from None
     return cls(**converted)
+
+
+def _check_safety(settings: SafetySettings, where: str) -> None:
+    from .safety import region_code
+
+    if settings.region != "auto":
+        try:
+            region_code(settings.region)
+        except ConfigError as exc:
+            raise ConfigError(f"{where}.{str(exc).split('.', 1)[1]}") from None
+    if (settings.helpline_name is None) != (settings.helpline_number is None):
+        raise ConfigError(f"{where}: give both helpline_name and helpline_number, or neither")

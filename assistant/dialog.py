@@ -8,16 +8,20 @@ schedule) are returned as actions or go through the small :class:`Services` prot
 
 from __future__ import annotations
 
+import dataclasses
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
 from .intents import Intent, IntentPack, render_reply
 from .matcher import Match, Matcher
+from .normalize import normalize_tokens
 from .prompts import Prompt, PromptDeck
+from .safety import Contacts, contacts
 from .slots import says_part_of_day
+from .terms import stem
 
 CONVERSATION = frozenset({
     "help", "repeat", "tell_me_more", "stop", "goodbye", "thanks", "slower", "faster",
@@ -27,6 +31,9 @@ CONVERSATION = frozenset({
 
 REFLECTION = "reflection"
 """Dialog context while the person answers a reflective prompt."""
+CHECK_IN_BELOW = 0.5
+"""Speech recognised less surely than this (0..1) that has a danger word in it gets the
+safety check-in ("Are you safe right now?") instead of a guessed topic."""
 SESSION_COMMAND_WORDS = 6
 SESSION_COMMAND_MIN = 0.8
 """While answering, an utterance of at most this many words that matches a reflection-context
@@ -45,6 +52,8 @@ class Action:
     CLARIFY = "clarify"
     """A clarifying question was asked."""
     SAFETY = "safety"
+    CHECK_IN = "check_in"
+    """The assistant asked whether the person is safe: the next answer is heard for that."""
 
 
 @dataclass(frozen=True)
@@ -57,12 +66,18 @@ class Turn:
     slots: dict[str, str]
     reply: str
     actions: tuple[str, ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)
+    """Extra fields for ``--json`` (the safety reply's numbers, under ``safety``)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "text": self.text, "intent": self.intent, "confidence": self.confidence,
-            "slots": self.slots, "reply": self.reply,
+            "slots": self.slots, "reply": self.reply, **self.details,
         }
+
+    def heard_as(self, text: str) -> Turn:
+        """The same turn, reporting ``text`` as what was heard (with the wake phrase)."""
+        return dataclasses.replace(self, text=text)
 
 
 class Services(Protocol):
@@ -106,6 +121,8 @@ class _State:
     clarify: tuple[str, str] | None = None
     offer_prompt_for: str | None = None
     prompt: Prompt | None = None
+    check_in: bool = False
+    """The assistant asked whether the person is safe."""
 
 
 class Dialog:
@@ -117,19 +134,41 @@ class Dialog:
         services: Services | None = None,
         deck: PromptDeck | None = None,
         rng: random.Random | None = None,
+        safety_contacts: Contacts | None = None,
     ) -> None:
         self.matcher = matcher
         self.pack: IntentPack = matcher.pack
         self.services: Services = services or NoServices()
         self.rng = rng or random.Random()
         self.deck = deck or PromptDeck(self.pack, rng=self.rng)
+        self.contacts = safety_contacts or contacts()
         self.state = _State()
+        self.check_in = next((i for i in self.pack.intents.values() if i.question), None)
+        """The safety check-in: its question, and its answers that mean "I am safe"."""
+        self.danger_stems = frozenset(
+            stem(word) for intent in self.pack.safety_intents for word in intent.danger_words)
 
     # ---------------------------------------------------------------------------- entry points
 
-    def handle(self, text: str) -> Turn:
-        """React to one utterance (typed, or recognised from speech)."""
+    def handle(
+        self, text: str, confidence: float = 1.0, readings: Sequence[str] = ()
+    ) -> Turn:
+        """React to one utterance, typed or recognised from speech. For speech, give the
+        recogniser's ``confidence`` and any other ``readings`` of the same audio (a second
+        pass): a danger word heard unsurely gets the safety check-in, not a guessed topic.
+
+        Safety comes first, in every state: a safety statement always gets the safety reply
+        and ends whatever the dialog was waiting for (an answer, a choice, a yes or no)."""
         text = " ".join(text.split())
+        match = self.matcher.match(text)
+        if self._is_safety(match):
+            return self._safety_turn(match, text)
+        if self.state.check_in:
+            turn = self._resolve_check_in(match, text)
+            if turn is not None:
+                return turn
+        if self._uncertain_danger(text, confidence, readings):
+            return self._ask_check_in(text, confidence)
         if self.state.prompt is not None:
             return self._answer(text)
         if self.state.clarify is not None:
@@ -137,10 +176,16 @@ class Dialog:
             if turn is not None:
                 return turn
         if self.state.offer_prompt_for is not None:
-            turn = self._resolve_offer(text)
+            turn = self._resolve_offer(match, text)
             if turn is not None:
                 return turn
-        return self._dispatch(self.matcher.match(text), text)
+        return self._dispatch(match, text)
+
+    def safety_first(self, text: str) -> Turn | None:
+        """The safety reply if any part of ``text`` (of any length) is about danger, else
+        None: what is checked before an input is refused (too long, not text)."""
+        match = self.matcher.safety(text)
+        return self._safety_turn(match, " ".join(text.split())) if match is not None else None
 
     def start_reflection(self, intro: str | None = None) -> Turn:
         """Offer a reflective prompt now (on request or at the scheduled time)."""
@@ -181,9 +226,58 @@ class Dialog:
 
     def _safety(self, text: str) -> Match | None:
         match = self.matcher.match(text)
-        if match.intent and self.pack.intents[match.intent].safety:
-            return match
-        return None
+        return match if self._is_safety(match) else None
+
+    def _is_safety(self, match: Match) -> bool:
+        return match.intent is not None and self.pack.intents[match.intent].safety
+
+    def _safety_turn(self, match: Match, text: str) -> Turn:
+        """The safety reply, with the numbers for the person's region; nothing else is
+        pending after it."""
+        self.state = dataclasses.replace(
+            self.state, clarify=None, offer_prompt_for=None, prompt=None, check_in=False)
+        intent = self.pack.intents[match.intent or ""]
+        reply = render_reply(intent.replies[0], self.contacts.fields())
+        turn = self._say(text, intent.name, match.confidence, {}, reply, (Action.SAFETY,))
+        return dataclasses.replace(turn, details={"safety": self.contacts.to_json()})
+
+    # ----------------------------------------------------------------------------- check-in
+
+    def _uncertain_danger(self, text: str, confidence: float, readings: Sequence[str]) -> bool:
+        """Whether speech might be about danger although it was not heard as such: another
+        reading of it is a safety statement, or it was heard unsurely with a danger word."""
+        if self.check_in is None:
+            return False
+        if any(r != text and self.matcher.safety(r) is not None for r in readings):
+            return True
+        if confidence >= CHECK_IN_BELOW:
+            return False
+        words = {stem(w) for reading in (text, *readings) for w in normalize_tokens(reading)}
+        return not words.isdisjoint(self.danger_stems)
+
+    def _ask_check_in(self, text: str, confidence: float) -> Turn:
+        assert self.check_in is not None and self.check_in.question is not None
+        self.state.check_in = True
+        return self._say(text, self.check_in.name, confidence, {}, self.check_in.question,
+                         (Action.CHECK_IN,))
+
+    def _resolve_check_in(self, match: Match, text: str) -> Turn | None:
+        """The answer to "Are you safe right now?": "no" gets the safety reply, "yes, I'm
+        safe" a short word of care; anything else is an ordinary request."""
+        self.state.check_in = False
+        check_in = self.check_in
+        if check_in is None:
+            return None
+        if match.intent == "no":
+            return self._safety_turn(
+                Match(match.text, self.pack.safety_intents[0].name, match.confidence), text)
+        safe = self.matcher.match(text, context=check_in.context, only=(check_in.name,))
+        if match.intent == "yes":
+            safe = match
+        elif safe.intent is None:
+            return None
+        reply = render_reply(self.rng.choice(check_in.replies), self.contacts.fields())
+        return self._say(text, check_in.name, safe.confidence, {}, reply)
 
     def _command(self, text: str) -> Match | None:
         allowed = [i.name for i in self.pack.intents.values() if i.context == REFLECTION]
@@ -202,8 +296,7 @@ class Dialog:
             return self._say(text, None, match.confidence, {}, self._fallback())
         intent = self.pack.intents[match.intent]
         if intent.safety:
-            return self._say(text, intent.name, match.confidence, {}, intent.replies[0],
-                             (Action.SAFETY,))
+            return self._safety_turn(match, text)
         if match.ambiguous and self._clarifiable(match):
             return self._clarify(match, text)
         handler = _HANDLERS.get(intent.name)
@@ -292,9 +385,8 @@ class Dialog:
 
     # ------------------------------------------------------------------------------ prompts
 
-    def _resolve_offer(self, text: str) -> Turn | None:
+    def _resolve_offer(self, match: Match, text: str) -> Turn | None:
         topic = self.state.offer_prompt_for
-        match = self.matcher.match(text)
         if match.intent == "yes":
             return self._ask_prompt(topic, text, match.confidence)
         if match.intent == "no":
@@ -322,10 +414,6 @@ class Dialog:
         prompt = self.state.prompt
         if prompt is None:
             return self.handle(text)
-        safety = self._safety(text)
-        if safety is not None:
-            self.state.prompt = None
-            return self._dispatch(safety, text)
         command = self._command(text)
         if command is not None:
             return self._session_command(command, text)

@@ -8,6 +8,7 @@ whole; every problem names its file, line and intent.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.resources
 import re
 from collections.abc import Iterable, Sequence
@@ -28,8 +29,10 @@ _REPLY_SLOT = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _TOP_KEYS = {"language", "lists", "intents"}
 _INTENT_KEYS = {
     "name", "topic", "examples", "keywords", "replies", "prompts", "safety", "context",
-    "out_of_scope", "not_safety",
+    "out_of_scope", "not_safety", "question", "danger_words",
 }
+SAFETY_FIELDS = ("emergency", "crisis_line")
+"""Placeholders a safety reply may use: the region's emergency number and crisis line."""
 _VALUE_KEYS = {"in", "out"}
 
 
@@ -79,7 +82,18 @@ class Intent:
     not_safety: tuple[Example, ...] = ()
     """(Safety intents) everyday phrases that contain danger words ("it kills me"): a safety
     example found inside one of these does not count."""
+    danger_words: tuple[str, ...] = ()
+    """(Safety intents) words that, in speech heard unsurely, are worth asking about: the
+    assistant then checks in ("Are you safe right now?") instead of guessing a topic."""
+    question: str | None = None
+    """(A check-in) the question the assistant asks before this intent's answers can match:
+    the spoken safety check-in asks "Are you safe right now?"."""
     location: Location = field(default_factory=Location)
+
+    @property
+    def protected(self) -> bool:
+        """Safety intents and the safety check-in: a later pack cannot replace them."""
+        return self.safety or self.question is not None
 
     def slot_lists(self) -> dict[str, str]:
         """Slot name -> list name, over all examples."""
@@ -98,18 +112,26 @@ class IntentPack:
     sources: tuple[Path, ...] = ()
 
     @classmethod
-    def from_dirs(cls, dirs: Sequence[Path], language: str | None = None) -> IntentPack:
-        """Load every ``*.yaml`` of each directory; later directories override by name."""
+    def from_dirs(
+        cls, dirs: Sequence[Path], language: str | None = None, required: Sequence[Path] = ()
+    ) -> IntentPack:
+        """Load every ``*.yaml`` of each directory; later directories override by name.
+        ``required`` are files loaded before the directories (the shipped safety intents, which
+        even a pack of one's own alone keeps); a file also in a directory is loaded once."""
         if not dirs:
             raise IntentFileError(
                 "no intent directories to load (drop --no-default-intents or add --intents DIR)"
             )
         files: list[tuple[Path, ParsedFile]] = []
         problems: list[IntentFileError] = []
-        for directory in dirs:
-            paths = _yaml_files(directory, language)
+        loaded: set[Path] = set()
+        for directory in [None, *dirs]:
+            paths = list(required) if directory is None else _yaml_files(directory, language)
             dir_names: dict[str, Location] = {}
             for path in paths:
+                if path.resolve() in loaded:
+                    continue
+                loaded.add(path.resolve())
                 try:
                     parsed = parse_file(path)
                 except IntentFileError as exc:
@@ -152,8 +174,9 @@ class IntentPack:
             for slot_list in item.lists:
                 lists[slot_list.name] = slot_list
             for intent in item.intents:
-                intents.pop(intent.name, None)
-                intents[intent.name] = intent
+                problem = _merge_intent(intents, intent)
+                if problem is not None:
+                    problems.append(problem)
         for intent in intents.values():
             problems.extend(_check_references(intent, lists))
         if problems:
@@ -371,10 +394,16 @@ class _FileChecker:
             self.error("'not_safety:' is only for safety intents (add 'safety: true')",
                        _line(body, "not_safety"), name)
         replies = self.strings(body, "replies", name, required=True)
+        fields = SAFETY_FIELDS if body.get("safety") is True or "question" in body else ()
         for reply_index, reply in enumerate(replies):
-            self.check_reply_slots(reply, examples, name, _line(body.get("replies"), reply_index))
+            self.check_reply_slots(reply, examples, name, _line(body.get("replies"), reply_index),
+                                   fields)
         prompts = self.strings(body, "prompts", name, required=False)
         keywords = self.strings(body, "keywords", name, required=False)
+        danger_words = self.strings(body, "danger_words", name, required=False)
+        if danger_words and body.get("safety") is not True:
+            self.error("'danger_words:' is only for safety intents (add 'safety: true')",
+                       _line(body, "danger_words"), name)
         topic = body.get("topic", name.replace("_", " "))
         if not isinstance(topic, str) or not topic.strip():
             self.error("'topic:' must be a short phrase", _line(body, "topic"), name)
@@ -387,6 +416,11 @@ class _FileChecker:
         context = body.get("context")
         if context is not None and not (isinstance(context, str) and _NAME.match(context)):
             self.error("'context:' must be a lower_snake_case name", _line(body, "context"), name)
+        question = body.get("question")
+        if question is not None and (not isinstance(question, str) or not question.strip()
+                                     or context is None):
+            self.error("'question:' must be text, in an intent with a 'context:' (its answers)",
+                       _line(body, "question"), name)
         if len(self.problems) > count_before:
             return None
         return Intent(
@@ -394,6 +428,8 @@ class _FileChecker:
             replies=tuple(replies), prompts=tuple(prompts),
             keywords=tuple(k.lower() for k in keywords), safety=bool(safety),
             context=context, out_of_scope=bool(out_of_scope), not_safety=tuple(not_safety),
+            question=" ".join(question.split()) if isinstance(question, str) else None,
+            danger_words=tuple(w.lower() for w in danger_words),
             location=Location(self.file, line, name),
         )
 
@@ -446,15 +482,46 @@ class _FileChecker:
         return result
 
     def check_reply_slots(
-        self, reply: str, examples: list[Example], name: str, line: int | None
+        self, reply: str, examples: list[Example], name: str, line: int | None,
+        fields: Sequence[str] = (),
     ) -> None:
-        names = {s.name for e in examples for s in templates.slots_of(e.tree)}
+        names = {s.name for e in examples for s in templates.slots_of(e.tree)} | set(fields)
         for slot in _REPLY_SLOT.findall(reply):
             if slot not in names:
                 self.error(
                     f"reply uses {{{slot}}}, but no example of this intent has that slot",
                     line, name,
                 )
+
+
+def _merge_intent(intents: dict[str, Intent], intent: Intent) -> IntentFileError | None:
+    """Add ``intent`` to ``intents``: it replaces an earlier intent of its name, except the
+    safety intents and the check-in, which nothing replaces or weakens; a later safety intent
+    adds its examples and keywords to the first one."""
+    previous = intents.get(intent.name)
+    if previous is not None and previous.protected:
+        return IntentFileError(
+            f"'{intent.name}' is a built-in safety intent and cannot be replaced; to add "
+            "safety examples, name your intent differently and give it 'safety: true'",
+            intent.location,
+        )
+    base = next((i for i in intents.values() if i.safety), None)
+    if intent.safety and base is not None:
+        if intent.not_safety:
+            return IntentFileError(
+                "'not_safety:' cannot be added to the built-in safety intent (it would "
+                "silence safety replies); a pack can only add safety examples",
+                intent.location,
+            )
+        intents[base.name] = dataclasses.replace(
+            base, examples=base.examples + intent.examples,
+            keywords=base.keywords + tuple(k for k in intent.keywords if k not in base.keywords),
+            danger_words=base.danger_words + intent.danger_words,
+        )
+        return None
+    intents.pop(intent.name, None)
+    intents[intent.name] = intent
+    return None
 
 
 def body_line(body: Any) -> int | None:

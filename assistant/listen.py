@@ -22,7 +22,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Literal
 
@@ -84,6 +84,8 @@ class Utterance:
     """The audio of the utterance (16-bit mono at the recogniser's rate)."""
     silence_s: float = 0.0
     """How long the speaker had been silent when the utterance was judged complete."""
+    alternatives: tuple[str, ...] = ()
+    """Other readings of the same audio (see :attr:`Transcript.alternatives`)."""
 
 
 class StatusLine:
@@ -186,7 +188,10 @@ class VoiceLoop:
                 if turns is not None and self.turns >= turns:
                     break
                 continue
-            if self._turn(text) or (turns is not None and self.turns >= turns):
+            readings = [split_wake(r, self.settings.wake_phrase)[1]
+                        for r in utterance.alternatives]
+            if self._turn(text, utterance.confidence, readings) or (
+                    turns is not None and self.turns >= turns):
                 break
         self.status.show("")
         return 0
@@ -223,10 +228,10 @@ class VoiceLoop:
         self.status.show("stopped; listening...")
         return True
 
-    def _turn(self, text: str) -> bool:
+    def _turn(self, text: str, confidence: float = 1.0, readings: Sequence[str] = ()) -> bool:
         """Handle one request; True when the conversation should end."""
         try:
-            turn = self.dialog.handle(text)
+            turn = self.dialog.handle(text, confidence, readings)
         except AssistantError as exc:  # one bad turn never ends the conversation
             self.status.say(f"trust-assistant: error: {exc.format_message()}")
             return False
@@ -296,7 +301,7 @@ class VoiceLoop:
             else:
                 result = self.recognizer.finish()
             return self._utterance(result.text, result.confidence, barge_in,
-                                   self.segmenter.settings.end_silence_s)
+                                   self.segmenter.settings.end_silence_s, result.alternatives)
         return None
 
     def _phrase_break(self, mode: Mode) -> bool:
@@ -357,10 +362,10 @@ class VoiceLoop:
         return None
 
     def _utterance(self, text: str, confidence: float, barge_in: bool,
-                   silence_s: float) -> Utterance:
+                   silence_s: float, alternatives: tuple[str, ...] = ()) -> Utterance:
         self.status.show(f"heard: {text}" if text else "listening...")
         return Utterance(text, confidence, time.monotonic(), barge_in, b"".join(self._audio),
-                         silence_s)
+                         silence_s, alternatives)
 
     def _complete(self, partial: str) -> bool:
         """Whether what was heard so far is already a whole request: a short pause then ends

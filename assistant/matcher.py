@@ -47,6 +47,9 @@ CANDIDATES = 500
 """How many examples (about) the trigram index hands to the exact comparison."""
 SAFETY_MAX_WINDOW = 16
 """Longest stretch of an utterance (words) compared with safety examples."""
+SAFETY_CHUNK = 200
+"""A long message is checked for safety in pieces of this many words (overlapping by
+:data:`SAFETY_MAX_WINDOW`)."""
 EXACT_SAFETY_BELOW = 9
 """Safety examples shorter than this (words) must match a stretch exactly (at the default
 safety threshold a one-word difference is only tolerated from nine words up)."""
@@ -224,6 +227,23 @@ class Matcher:
             alternatives, ambiguous,
             example.text if example is not None else self._safety.last_example,
         )
+
+    def safety(self, utterance: str) -> Match | None:
+        """The safety match if any part of ``utterance`` is about danger, else None. Takes
+        text of any length (a long message is checked piece by piece), so it can run before
+        any limit or refusal."""
+        tokens = normalize_tokens(utterance)
+        if not tokens or not self.safety_intents:
+            return None
+        step = SAFETY_CHUNK - SAFETY_MAX_WINDOW  # pieces overlap by the longest window
+        for start in range(0, max(len(tokens) - SAFETY_MAX_WINDOW, 1), step):
+            piece = tokens[start : start + SAFETY_CHUNK]
+            hit = self._safety_hit(piece, self._spans(piece), np.zeros(len(self.intents)))
+            if hit is not None:
+                score = min(self._safety.last_score / 100, 1.0)
+                return Match(" ".join(piece), self.names[hit], round(score, 3),
+                             example=self._safety.last_example)
+        return None
 
     def _spans(self, tokens: tuple[str, ...]) -> list[slotlib.Span]:
         spans = self.values.spans(tokens)

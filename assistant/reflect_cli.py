@@ -12,7 +12,7 @@ import argparse
 import importlib
 from collections.abc import Callable
 
-from .commands import check_utterance, emit
+from .commands import emit, respond
 from .config import Settings, data_dir
 from .dialog import Dialog
 from .errors import UsageError
@@ -25,13 +25,12 @@ def reflect(args: argparse.Namespace, settings: Settings) -> int:
     answer = getattr(args, "answer", None)
     if answer is not None and getattr(args, "answer_wav", None) is not None:
         raise UsageError("give either --answer TEXT or --answer-wav FILE, not both")
-    text = check_utterance(answer, "--answer") if answer is not None else None
     dialog = build_dialog(settings)
-    if text is None:
+    if answer is None:
         voice = importlib.import_module(".voice", __package__)
         reflect_voice: Callable[[argparse.Namespace, Settings, Dialog], int] = voice.reflect_voice
         return reflect_voice(args, settings, dialog)
-    return reflect_text(dialog, text, bool(args.json))
+    return reflect_text(dialog, answer, bool(args.json))
 
 
 def build_dialog(settings: Settings) -> Dialog:
@@ -42,7 +41,10 @@ def build_dialog(settings: Settings) -> Dialog:
 
 def reflect_text(dialog: Dialog, answer: str, as_json: bool) -> int:
     """Ask one prompt, answer it with ``answer``, print both turns."""
-    emit(dialog.start_reflection(), as_json)
-    if dialog.awaiting_answer:
-        emit(dialog.handle(answer), as_json)
+    first = dialog.start_reflection()
+    # bad input raises before anything is printed
+    turn = respond(dialog, answer, "--answer") if dialog.awaiting_answer else None
+    emit(first, as_json)
+    if turn is not None:
+        emit(turn, as_json)
     return 0

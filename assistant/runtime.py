@@ -11,6 +11,7 @@ from .dialog import Dialog, Services
 from .intents import IntentPack, shipped_dir
 from .matcher import Matcher
 from .prompts import PromptDeck
+from .safety import Contacts, Line, contacts
 
 
 def intent_dirs(settings: Settings) -> list[Path]:
@@ -19,8 +20,16 @@ def intent_dirs(settings: Settings) -> list[Path]:
     return [*dirs, *settings.intents_dirs]
 
 
+def safety_files(language: str) -> list[Path]:
+    """The shipped safety intents for ``language``: every pack keeps them, even one loaded
+    with ``--no-default-intents``."""
+    path = shipped_dir() / language / "safety.yaml"
+    return [path] if path.is_file() else []
+
+
 def load_pack(settings: Settings) -> IntentPack:
-    return IntentPack.from_dirs(intent_dirs(settings), settings.language)
+    return IntentPack.from_dirs(intent_dirs(settings), settings.language,
+                                safety_files(settings.language))
 
 
 log = logging.getLogger(__name__)
@@ -42,4 +51,13 @@ def make_dialog(
 ) -> Dialog:
     matcher = matcher or make_matcher(settings)
     deck = PromptDeck(matcher.pack, state_file=deck_state)
-    return Dialog(matcher, services=services, deck=deck)
+    return Dialog(matcher, services=services, deck=deck,
+                  safety_contacts=safety_contacts(settings))
+
+
+def safety_contacts(settings: Settings) -> Contacts:
+    """The emergency number and crisis lines for the person's region and own helpline."""
+    own = settings.safety
+    helpline = (Line(str(own.helpline_name), str(own.helpline_number))
+                if own.helpline_name is not None and own.helpline_number is not None else None)
+    return contacts(own.region, helpline)

@@ -23,7 +23,7 @@ from .dialog import Dialog, Turn
 from .errors import AssistantError, AudioError, UsageError
 from .intents import IntentPack
 from .runtime import load_pack
-from .stt import Mode, Recognizer, make_recognizer
+from .stt import Mode, Recognizer, Transcript, make_recognizer
 
 if TYPE_CHECKING:
     from .audio import Microphone
@@ -61,7 +61,7 @@ def strip_wake(text: str, wake_phrase: str) -> str:
 
 def _transcribe_files(
     files: list[Path], recognizer: Recognizer, mode: Mode,
-    each: Callable[[Path, str, float], None],
+    each: Callable[[Path, Transcript], None],
 ) -> int:
     """Recognise each file with one loaded engine; a bad file is reported and skipped."""
     from .wavio import read_wav
@@ -75,7 +75,7 @@ def _transcribe_files(
             _error(exc.format_message())
             status = 2
             continue
-        each(path, result.text, result.confidence)
+        each(path, result)
     return status
 
 
@@ -84,13 +84,13 @@ def transcribe(args: argparse.Namespace, settings: Settings) -> int:
     recognizer = recognizer_for(settings, pack)
     mode: Mode = "open" if args.open else "command"
 
-    def show(path: Path, text: str, confidence: float) -> None:
+    def show(path: Path, heard: Transcript) -> None:
         if args.json:
-            print(json.dumps({"file": str(path), "text": text,
-                              "confidence": round(confidence, 3)}, ensure_ascii=False),
+            print(json.dumps({"file": str(path), "text": heard.text,
+                              "confidence": round(heard.confidence, 3)}, ensure_ascii=False),
                   flush=True)
         else:
-            print(f"{path}: {text}", flush=True)
+            print(f"{path}: {heard.text}", flush=True)
 
     return _transcribe_files(list(args.files), recognizer, mode, show)
 
@@ -103,15 +103,15 @@ def ask_wavs(args: argparse.Namespace, settings: Settings) -> int:
     recognizer = recognizer_for(settings, dialog.pack)
     speaker = make_speaker(settings) if args.speak else None
 
-    def answer(path: Path, text: str, confidence: float) -> None:
-        request = strip_wake(text, settings.listen.wake_phrase)
+    def answer(path: Path, heard: Transcript) -> None:
+        wake = settings.listen.wake_phrase
+        request = strip_wake(heard.text, wake)
         if request:
-            turn = dialog.handle(request)
-            turn = Turn(text, turn.intent, turn.confidence, turn.slots, turn.reply,
-                        turn.actions)
+            readings = [strip_wake(r, wake) for r in heard.alternatives]
+            turn = dialog.handle(request, heard.confidence, readings).heard_as(heard.text)
         else:
-            turn = Turn(text, None, 0.0, {}, "Sorry, I didn't catch that. Could you say it "
-                        "again?")
+            turn = Turn(heard.text, None, 0.0, {}, "Sorry, I didn't catch that. Could you say "
+                        "it again?")
         emit(turn, args.json)
         if speaker is not None:
             speaker(turn)

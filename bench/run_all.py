@@ -19,6 +19,7 @@ BENCHES = [
     ("matcher latency against the naive baseline", "matcher.py", []),
     ("speech recognition: load time, real-time factor, memory, wake phrase", "stt.py", []),
     ("spoken requests through the recogniser and matcher", "spoken.py", ["--quick"]),
+    ("safety: typed in every dialog state, spoken clean and in noise", "safety.py", ["--quick"]),
     ("text-to-speech and audio output", "tts_audio.py", ["--virtual"]),
     ("voice loop: start-up, memory, end of speech to reply", "voice.py", []),
 ]

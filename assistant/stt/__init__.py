@@ -33,6 +33,8 @@ class Transcript:
     """Recognised words, lower case, no punctuation; empty when nothing was understood."""
     confidence: float
     """0..1, the engine's own estimate."""
+    alternatives: tuple[str, ...] = ()
+    """Other readings of the same audio (another search or engine), most likely first."""
 
 
 class Recognizer(Protocol):
