@@ -304,4 +304,5 @@ def open_model(model_dir: Path, cpu_threads: int = 0) -> Any:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
+    """The first sentence of ``exc``'s message, on one line."""
+    return " ".join(str(exc).split(". ")[0].split())[:160] or type(exc).__name__
