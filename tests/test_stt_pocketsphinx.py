@@ -327,9 +327,9 @@ def test_make_recognizer(pack: IntentPack, monkeypatch: pytest.MonkeyPatch,
 
 def test_unknown_engine() -> None:
     with pytest.raises(EngineError) as caught:
-        make_recognizer(SttSettings(engine="whisper"))
+        make_recognizer(SttSettings(engine="deepspeech"))
     assert str(caught.value) == (
-        "unknown speech engine 'whisper' (choose one of: auto, pocketsphinx, vosk)"
+        "unknown speech engine 'deepspeech' (choose one of: auto, pocketsphinx, vosk, whisper)"
     )
 
 

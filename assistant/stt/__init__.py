@@ -1,7 +1,8 @@
 """Offline speech recognition behind one small protocol.
 
-Each engine lives in its own module (:mod:`.pocketsphinx`, :mod:`.vosk`) and imports its
-library lazily, so text-only commands start fast and a missing library is reported by name.
+Each engine lives in its own module (:mod:`.pocketsphinx`, :mod:`.vosk`, :mod:`.whisper`) and
+imports its library lazily, so text-only commands start fast and a missing library is reported
+by name.
 Build engines with :func:`make_recognizer`; the dialog and the matcher never import an engine.
 """
 
@@ -23,7 +24,7 @@ Mode = Literal["command", "open"]
 """``command``: biased towards the intent pack's phrases (with an open path for off-script
 speech); ``open``: free-form speech such as a reflection answer."""
 
-ENGINES = ("auto", "pocketsphinx", "vosk")
+ENGINES = ("auto", "pocketsphinx", "vosk", "whisper")
 """Values of ``settings.engine``."""
 
 
@@ -74,7 +75,7 @@ class PhraseListener(Protocol):
 class EngineChoice:
     """Which engine and model :func:`make_recognizer` would use, and why."""
 
-    engine: Literal["pocketsphinx", "vosk"]
+    engine: Literal["pocketsphinx", "vosk", "whisper"]
     model: Path | None
     """Model directory; None = PocketSphinx's bundled model."""
     reason: str
@@ -101,6 +102,10 @@ def make_recognizer(
         from .vosk import VoskRecognizer
 
         return VoskRecognizer(choice.model, vocabulary, sample_rate=settings.sample_rate)
+    if choice.engine == "whisper":
+        from .whisper import WhisperRecognizer
+
+        return WhisperRecognizer(choice.model)
     from .pocketsphinx import PocketSphinxRecognizer
 
     return PocketSphinxRecognizer(
@@ -142,16 +147,21 @@ def choose_engine(settings: SttSettings, language: str = "en") -> EngineChoice:
                 "trust-assistant models install vosk-model-small-en-us-0.15 (or pass --model DIR)"
             )
         return EngineChoice("vosk", model, "asked for")
+    if engine == "whisper":
+        return EngineChoice("whisper", model or _whisper_model(language), "asked for")
     return _auto(model, language)
 
 
 def _auto(model: Path | None, language: str) -> EngineChoice:
     from .vosk import is_vosk_model
+    from .whisper import is_whisper_model
 
     if model is not None:
         if is_vosk_model(model):
             return EngineChoice("vosk", model, f"{model} is a Vosk model")
-        return EngineChoice("pocketsphinx", model, f"{model} is not a Vosk model")
+        if is_whisper_model(model):
+            return EngineChoice("whisper", model, f"{model} is a Whisper model")
+        return EngineChoice("pocketsphinx", model, f"{model} is not a Vosk or Whisper model")
     installed = _installed_vosk_model(language)
     if installed is not None:
         return EngineChoice("vosk", installed, f"a Vosk model for '{language}' is installed")
@@ -178,8 +188,25 @@ def _installed_vosk_model(language: str) -> Path | None:
     """The first installed Vosk model for ``language`` (None when there is none)."""
     from ..models import models_for_language
 
-    installed = models_for_language(language.split("-")[0])
+    installed = models_for_language(language.split("-")[0], engine="vosk")
     return installed[0].path if installed else None
+
+
+def _whisper_model(language: str) -> Path:
+    """The Whisper model to use without ``--model``: the largest installed for ``language``
+    (one installs a bigger model to use it), else the bundled ``tiny.en``."""
+    from ..models import models_for_language
+    from .whisper import default_model_dir
+
+    installed = models_for_language(language.split("-")[0], engine="whisper")
+    if installed:
+        return max(installed, key=lambda m: (m.path / "model.bin").stat().st_size).path
+    if not language.startswith("en"):
+        raise ModelError(
+            f"the intent pack is in '{language}', but the bundled Whisper model is English "
+            "only; install a Whisper model for it and pass --model DIR"
+        )
+    return default_model_dir()
 
 
 def _user_dict(settings: SttSettings) -> Path | None:
@@ -200,5 +227,8 @@ def vocabulary_report(
         choice = choose_engine(settings, pack.language if pack is not None else "en")
     except (EngineError, ModelError) as exc:
         return [f"speech vocabulary not checked: {exc.format_message()}"]
+    if choice.engine == "whisper":
+        return [f"whisper ({choice.model}): open vocabulary, every word of the intent pack can "
+                "be written; the pack's phrases do not bias it"]
     return vocabulary.report(pack, choice.engine, choice.model, extra_phrases,
                              _user_dict(settings))
