@@ -39,6 +39,9 @@ class SttSettings:
     """Model directory or installed model name; None picks the default for the engine."""
     bias: bool = True
     """Bias the recogniser towards the intent pack's phrases (keeps an open-vocabulary path)."""
+    second_pass: bool = True
+    """With ``engine: auto``, read each request again with Whisper when it is installed:
+    it hears wording the phrase model does not know, and safety statements in it."""
     sample_rate: int = 16000
     """Sample rate the recognisers are fed (hertz)."""
     user_dict: str | None = None

@@ -34,6 +34,9 @@ REFLECTION = "reflection"
 CHECK_IN_BELOW = 0.5
 """Speech recognised less surely than this (0..1) that has a danger word in it gets the
 safety check-in ("Are you safe right now?") instead of a guessed topic."""
+READING_MARGIN = 0.1
+"""Another reading of speech (a second recogniser's) is acted on instead of the first only when
+it matches an intent this much more surely (0..1), or the first matches none."""
 SESSION_COMMAND_WORDS = 6
 SESSION_COMMAND_MIN = 0.8
 """While answering, an utterance of at most this many words that matches a reflection-context
@@ -169,6 +172,8 @@ class Dialog:
                 return turn
         if self._uncertain_danger(text, confidence, readings):
             return self._ask_check_in(text, confidence)
+        if readings:
+            text, match = self._better_reading(text, match, readings)
         if self.state.prompt is not None:
             return self._answer(text)
         if self.state.clarify is not None:
@@ -254,6 +259,25 @@ class Dialog:
             return False
         words = {stem(w) for reading in (text, *readings) for w in normalize_tokens(reading)}
         return not words.isdisjoint(self.danger_stems)
+
+    def _better_reading(
+        self, text: str, match: Match, readings: Sequence[str]
+    ) -> tuple[str, Match]:
+        """The reading of speech to act on: the first, unless another matches an intent
+        clearly better (by :data:`READING_MARGIN`), or the first matches none, or both mean
+        the same intent and the other agrees on every slot the first fills and fills more (a
+        phrase model hears the pack's words, "oat milk", where an open one hears "old milk")."""
+        for reading in readings:
+            other = self.matcher.match(reading)
+            if other.intent is None or self._is_safety(other):
+                continue
+            better = (match.intent is None
+                      or other.confidence >= match.confidence + READING_MARGIN
+                      or (other.intent == match.intent and len(other.slots) > len(match.slots)
+                          and match.slots.items() <= other.slots.items()))
+            if better:
+                text, match = " ".join(reading.split()), other
+        return text, match
 
     def _ask_check_in(self, text: str, confidence: float) -> Turn:
         assert self.check_in is not None and self.check_in.question is not None

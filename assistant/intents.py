@@ -110,6 +110,10 @@ class IntentPack:
     intents: dict[str, Intent]
     lists: dict[str, SlotList]
     sources: tuple[Path, ...] = ()
+    implicit: frozenset[str] = frozenset()
+    """Intents loaded only because every pack keeps them (the shipped safety intents beside a
+    pack of one's own): the matcher knows them, but the phrase model is not built from them,
+    so that their thousands of sentences do not crowd out the pack's own phrases."""
 
     @classmethod
     def from_dirs(
@@ -149,7 +153,13 @@ class IntentPack:
                 files.append((path, parsed))
         if problems:
             raise PackError(problems)
-        return cls.merge([parsed for _, parsed in files], [path for path, _ in files])
+        pack = cls.merge([parsed for _, parsed in files], [path for path, _ in files])
+        chosen = {p.resolve() for d in dirs for p in _yaml_files(d, language)}
+        implicit = {i.name for path, parsed in files if path.resolve() not in chosen
+                    for i in parsed.intents}
+        implicit -= {i.name for path, parsed in files if path.resolve() in chosen
+                     for i in parsed.intents}
+        return dataclasses.replace(pack, implicit=frozenset(implicit))
 
     @classmethod
     def from_yaml(cls, text: str, file: str = "<string>") -> IntentPack:

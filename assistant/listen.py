@@ -17,6 +17,7 @@ The scheduled reflection is offered from inside the loop when it is due.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import sys
@@ -35,7 +36,7 @@ from .echo import EchoCanceller
 from .errors import AssistantError
 from .normalize import normalize
 from .segmenter import Event, Segment, Segmenter, SegmenterSettings
-from .stt import Mode, PhraseListener, Recognizer, Transcript
+from .stt import Mode, PhraseListener, Recognizer, SecondReading, Transcript
 from .tts import Speaker
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,9 @@ COMMAND_PHRASE_CONFIDENCE = 0.4
 words (4 ordinary answer sentences x 4 voices x 5 sample offsets: none was heard as one)."""
 BARGE_IN_CONFIDENCE = 0.6
 """Speech over a reply recognised less surely than this (0..1) only stops the reply."""
+OWN_WORDS_SHARE = 0.6
+"""Speech over a reply whose words are at least this share (0..1) of the reply's own words is
+the reply heard back through the microphone, not the person."""
 ACKNOWLEDGEMENTS = ("yes", "no", "thanks")
 """Intents that, said over a reply that asked nothing ("okay, okay", "no no", "thanks"), mean
 "enough": the reply stops and nothing else happens."""
@@ -86,6 +90,8 @@ class Utterance:
     """How long the speaker had been silent when the utterance was judged complete."""
     alternatives: tuple[str, ...] = ()
     """Other readings of the same audio (see :attr:`Transcript.alternatives`)."""
+    read_twice: bool = False
+    """Already read again by the recogniser's second engine (see :class:`SecondReading`)."""
 
 
 class StatusLine:
@@ -184,6 +190,7 @@ class VoiceLoop:
             text = self._addressed(utterance)
             if text is None:
                 continue
+            text, utterance = self._second_reading(text, utterance)
             if utterance.barge_in and self._interruption(text, utterance.confidence):
                 if turns is not None and self.turns >= turns:
                     break
@@ -425,6 +432,23 @@ class VoiceLoop:
         return None
 
 
+    def _second_reading(self, request: str, utterance: Utterance) -> tuple[str, Utterance]:
+        """The request as the recogniser's second engine reads it (Whisper), once it is known
+        to be for the assistant; as it was heard when there is no second engine."""
+        if not isinstance(self.recognizer, SecondReading) or not utterance.pcm:
+            return request, utterance
+        if utterance.read_twice:
+            woke, rest = split_wake(utterance.text, self.settings.wake_phrase)
+            return (rest if woke else normalize(utterance.text)) or request, utterance
+        heard = self.recognizer.refine(
+            utterance.pcm, Transcript(utterance.text, utterance.confidence,
+                                      utterance.alternatives))
+        log.debug("second reading: %r (first %r)", heard.text, utterance.text)
+        woke, rest = split_wake(heard.text, self.settings.wake_phrase)
+        text = (rest if woke else normalize(heard.text)) or request
+        return text, dataclasses.replace(utterance, text=heard.text, confidence=heard.confidence,
+                                         alternatives=heard.alternatives)
+
     # ----------------------------------------------------------------------------- speaking
 
     def _speak(self, text: str) -> None:
@@ -443,7 +467,7 @@ class VoiceLoop:
             self._speech_failure(exc)
             return
         self.status.show("speaking...")
-        self.pending = self._play(speaker, audio)
+        self.pending = self._play(speaker, audio, text)
         time.sleep(ECHO_TAIL_S if self.pending is None else 0)
         if self.pending is None:
             self.mic.flush()
@@ -451,8 +475,9 @@ class VoiceLoop:
         self.follow_up_until = time.monotonic() + self.settings.follow_up_s
         self.status.show("listening...")
 
-    def _play(self, speaker: Speaker, audio: Audio) -> Utterance | None:
-        """Play ``audio``; return what the person said over it, if they did."""
+    def _play(self, speaker: Speaker, audio: Audio, text: str = "") -> Utterance | None:
+        """Play ``audio`` (``text`` spoken); return what the person said over it, if they
+        did."""
         started = threading.Event()
         failure: list[AssistantError] = []
         self.mic.flush()
@@ -470,7 +495,7 @@ class VoiceLoop:
         if self.echo is not None:
             reference = audio.resampled(self.recognizer.sample_rate).pcm
             self.echo.play(reference, time.monotonic())
-        heard = self._barge_in(speaker, thread)
+        heard = self._barge_in(speaker, thread, text)
         thread.join()
         if self.echo is not None:
             self.echo.stop()
@@ -478,8 +503,12 @@ class VoiceLoop:
             self._speech_failure(failure[0])
         return heard
 
-    def _barge_in(self, speaker: Speaker, playing: threading.Thread) -> Utterance | None:
-        """While ``playing`` runs, listen through the echo canceller; speech cuts it short."""
+    def _barge_in(self, speaker: Speaker, playing: threading.Thread,
+                  reply: str = "") -> Utterance | None:
+        """While ``playing`` runs, listen through the echo canceller. Speech over the reply is
+        heard to its end before anything is stopped: the reply stops for the person (a command,
+        a request, anything about danger), not for its own voice coming back through the
+        microphone or a sound with no words in it (:meth:`_own_voice`)."""
         if self.echo is None:
             playing.join()
             return None
@@ -487,24 +516,63 @@ class VoiceLoop:
             sample_rate=self.recognizer.sample_rate, end_silence_s=self.settings.end_silence_s,
             max_utterance_s=self.settings.max_utterance_s, start_speech_s=BARGE_IN_SPEECH_S,
         ))
-        interrupted = False
-        while playing.is_alive() or interrupted:
+        hearing = False
+        while playing.is_alive() or hearing:
             block = self.mic.read(timeout=0.05)
             if block is None:
                 continue
             clean = self.echo.process(block, time.monotonic())
-            judge = clean if interrupted else self.echo.gate(block, clean)
+            judge = clean if hearing else self.echo.gate(block, clean)
             for segment in detector.push(clean, judge):
-                if segment.event is Event.START and not interrupted:
-                    interrupted = True
-                    speaker.stop()
-                    log.info("barge-in: stopped speaking")
+                if segment.event is Event.START:
+                    hearing = True
+                    log.debug("barge-in: speech over the reply; hearing it out")
                 done = self._hear(segment, "command", barge_in=True)
-                if done is not None:
-                    return done
+                if done is None:
+                    continue
+                hearing = False
+                done = self._read_again(done)
+                if self._own_voice(done, reply):
+                    log.info("barge-in: let the reply go on (heard %r)", done.text)
+                    self.status.show("speaking...")
+                    continue
+                speaker.stop()
+                log.info("barge-in: stopped speaking")
+                return done
             if self.stopping.is_set():
                 return None
         return None
+
+    def _read_again(self, heard: Utterance) -> Utterance:
+        """``heard`` as the recogniser's second engine reads it (clipped words over a reply
+        are where the phrase model is least sure), when there is one."""
+        if not isinstance(self.recognizer, SecondReading) or not heard.pcm:
+            return heard
+        second = self.recognizer.refine(
+            heard.pcm, Transcript(heard.text, heard.confidence, heard.alternatives))
+        return dataclasses.replace(heard, text=second.text, confidence=second.confidence,
+                                   alternatives=second.alternatives, read_twice=True)
+
+    def _own_voice(self, heard: Utterance, reply: str) -> bool:
+        """True when speech over ``reply`` is to be let be: no words; the reply's own words
+        heard back (:data:`OWN_WORDS_SHARE`); or words the recogniser is unsure of
+        (:data:`BARGE_IN_CONFIDENCE`) in which no reading is a command or request. Anything
+        about danger is never let be."""
+        readings = [r for r in (heard.text, *heard.alternatives) if normalize(r)]
+        if not readings:
+            return True
+        matches = [self.dialog.matcher.match(r) for r in readings]
+        if any(m.intent is not None and self.dialog.pack.intents[m.intent].safety
+               for m in matches):
+            return False
+        own = set(normalize(reply).split())
+        words = normalize(heard.text).split()
+        if own and words and sum(w in own for w in words) >= OWN_WORDS_SHARE * len(words) \
+                and len(words) >= 2:
+            return True
+        if heard.confidence >= BARGE_IN_CONFIDENCE:
+            return False
+        return all(m.intent is None or m.confidence < BARGE_IN_CONFIDENCE for m in matches)
 
     def _speech_failure(self, exc: AssistantError) -> None:
         if not self.speech_failed:

@@ -23,7 +23,7 @@ from .dialog import Dialog, Turn
 from .errors import AssistantError, AudioError, UsageError
 from .intents import IntentPack
 from .runtime import load_pack
-from .stt import Mode, Recognizer, Transcript, make_recognizer
+from .stt import Mode, Recognizer, SecondReading, Transcript, make_recognizer
 
 if TYPE_CHECKING:
     from .audio import Microphone
@@ -70,7 +70,10 @@ def _transcribe_files(
     for path in files:
         try:
             pcm = read_wav(path, recognizer.sample_rate)
-            result = recognizer.transcribe(pcm, mode)
+            if mode == "command" and isinstance(recognizer, SecondReading):
+                result = recognizer.read_twice(pcm)
+            else:
+                result = recognizer.transcribe(pcm, mode)
         except AssistantError as exc:
             _error(exc.format_message())
             status = 2
@@ -108,7 +111,9 @@ def ask_wavs(args: argparse.Namespace, settings: Settings) -> int:
         request = strip_wake(heard.text, wake)
         if request:
             readings = [strip_wake(r, wake) for r in heard.alternatives]
-            turn = dialog.handle(request, heard.confidence, readings).heard_as(heard.text)
+            turn = dialog.handle(request, heard.confidence, readings)
+            if turn.text == request:  # what was heard, with the wake phrase
+                turn = turn.heard_as(heard.text)
         else:
             turn = Turn(heard.text, None, 0.0, {}, "Sorry, I didn't catch that. Could you say "
                         "it again?")

@@ -1,7 +1,7 @@
 """Safety benchmark: does every statement about danger get the safety reply, typed and spoken,
 in every dialog state, while everyday talk with danger-like words does not?
 
-    .venv/bin/python bench/safety.py [--quick] [--typed-only] [--engine E] [--verbose]
+    .venv/bin/python bench/safety.py [--quick] [--typed-only] [--engine E] [--verbose] [--set F]
 
 Uses bench/data/safety_eval.yaml (`safety` and `near_misses`, [text, kind] pairs, written
 without seeing the intent pack) and the ordinary requests of bench/data/heldout3.yaml, through
@@ -19,6 +19,7 @@ It reports; it does not fail (exit 0).
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -77,9 +78,9 @@ class Row:
 
 # ------------------------------------------------------------------------------- the data
 
-def load_rows() -> tuple[list[Row], list[Row], list[Row]]:
+def load_rows(eval_set: Path = EVAL_SET) -> tuple[list[Row], list[Row], list[Row]]:
     """The safety statements, the near-misses, and heldout3's ordinary in-scope requests."""
-    data = yaml.safe_load(EVAL_SET.read_text())
+    data = yaml.safe_load(eval_set.read_text())
     safety = [Row(" ".join(t.split()), k) for t, k in data["safety"]]
     near = [Row(" ".join(t.split()), k) for t, k in data["near_misses"]]
     labels = {True: "yes", False: "no"}
@@ -372,13 +373,23 @@ def summary(figures: dict[str, float]) -> None:
 
 
 def main(argv: Sequence[str]) -> int:
-    quick, typed_only, verbose = "--quick" in argv, "--typed-only" in argv, "--verbose" in argv
-    engine = argv[list(argv).index("--engine") + 1] if "--engine" in argv else None
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true",
+                        help="spoken: one voice and rate, a share of the requests")
+    parser.add_argument("--typed-only", action="store_true", help="skip the spoken part")
+    parser.add_argument("--engine", help="recogniser engine for the spoken part")
+    parser.add_argument("--verbose", action="store_true", help="list every miss")
+    parser.add_argument("--set", type=Path, default=EVAL_SET,
+                        help="evaluation set (default: bench/data/safety_eval.yaml)")
+    args = parser.parse_args(argv)
+    quick, typed_only, verbose, engine = args.quick, args.typed_only, args.verbose, args.engine
     if shutil.which("espeak-ng") is None and not typed_only:
         print("espeak-ng is not installed: typed part only")
         typed_only = True
-    safety, near, ordinary = load_rows()
-    print(f"{EVAL_SET.relative_to(ROOT)}: {len(safety)} safety statements, {len(near)} "
+    safety, near, ordinary = load_rows(args.set)
+    shown = args.set.resolve()
+    shown = shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown
+    print(f"{shown}: {len(safety)} safety statements, {len(near)} "
           f"near-misses; {ORDINARY_SET.relative_to(ROOT)}: {len(ordinary)} ordinary requests")
     figures = typed(safety, near)
     if not typed_only:

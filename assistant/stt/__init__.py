@@ -71,6 +71,18 @@ class PhraseListener(Protocol):
         """A whole utterance with the search ``name`` (``command`` mode if there is none)."""
 
 
+@runtime_checkable
+class SecondReading(Protocol):
+    """A recogniser that reads a request again with a second engine (:mod:`.twopass`)."""
+
+    def refine(self, pcm: bytes, first: Transcript) -> Transcript:
+        """``first`` (this recogniser's streamed reading of ``pcm``) with the second
+        engine's reading; the better-read one first, the other as an alternative."""
+
+    def read_twice(self, pcm: bytes) -> Transcript:
+        """Both readings of a whole request at once."""
+
+
 @dataclass(frozen=True)
 class EngineChoice:
     """Which engine and model :func:`make_recognizer` would use, and why."""
@@ -101,17 +113,37 @@ def make_recognizer(
     if choice.engine == "vosk" and choice.model is not None:
         from .vosk import VoskRecognizer
 
-        return VoskRecognizer(choice.model, vocabulary, sample_rate=settings.sample_rate)
+        return _with_second_reading(
+            VoskRecognizer(choice.model, vocabulary, sample_rate=settings.sample_rate),
+            settings, pack)
     if choice.engine == "whisper":
         from .whisper import WhisperRecognizer
 
         return WhisperRecognizer(choice.model)
     from .pocketsphinx import PocketSphinxRecognizer
 
-    return PocketSphinxRecognizer(
+    recognizer: Recognizer = PocketSphinxRecognizer(
         vocabulary, model_dir=choice.model, user_dict=_user_dict(settings),
         cache_dir=cache_dir(),
     )
+    return _with_second_reading(recognizer, settings, pack)
+
+
+def _with_second_reading(
+    recognizer: Recognizer, settings: SttSettings, pack: IntentPack | None
+) -> Recognizer:
+    """``recognizer`` with Whisper's second reading of each request, when ``engine: auto``
+    and Whisper is installed for the pack's language (English)."""
+    language = pack.language if pack is not None else "en"
+    if settings.engine != "auto" or not settings.second_pass or not language.startswith("en"):
+        return recognizer
+    from . import whisper
+
+    if not whisper.available():
+        return recognizer
+    from .twopass import TwoPassRecognizer
+
+    return TwoPassRecognizer(recognizer, whisper.WhisperRecognizer(whisper.default_model_dir()))
 
 
 def cache_dir() -> Path:

@@ -193,6 +193,8 @@ class Vocabulary:
         lists: dict[str, tuple[Sequence, ...]] = {}
         if pack is not None:
             for intent in pack.intents.values():
+                if intent.name in pack.implicit:
+                    continue
                 trees.extend(example.tree for example in intent.examples)
                 if _speaks(intent.topic, intent.name, language):
                     trees.append(_phrase_tree(intent.topic))

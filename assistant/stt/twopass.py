@@ -1,0 +1,87 @@
+"""Two readings of one request: the phrase-biased engine, then Whisper.
+
+The phrase engine (PocketSphinx or Vosk, biased towards the pack's phrases) streams: it gives
+the partial results, hears the wake phrase and finds the end of speech cheaply. Once a request
+is known to be addressed to the assistant, :meth:`TwoPassRecognizer.refine` reads the same
+audio again with Whisper, which hears people who say things their own way, and safety
+statements the phrase model turns into pack phrases. Whisper's reading comes first and the
+phrase reading is kept as an alternative; the dialog decides between them (safety on either
+reading, the better match otherwise). Free-form speech (``open`` mode: reflection answers) is
+Whisper's alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+from . import Mode, PhraseListener, Recognizer, Transcript
+from .whisper import WhisperRecognizer
+
+
+class TwoPassRecognizer:
+    """A phrase engine for streaming, Whisper for the final reading of a request."""
+
+    def __init__(self, phrases: Recognizer, whisper: WhisperRecognizer) -> None:
+        self.phrases = phrases
+        self.whisper = whisper
+        self.name = f"{phrases.name}+whisper"
+        self.sample_rate = phrases.sample_rate
+        self._mode: Mode = "command"
+        self._audio: list[bytes] = []
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper")
+
+    def start(self, mode: Mode = "command") -> None:
+        self._mode, self._audio = mode, []
+        self.phrases.start(mode)
+
+    def feed(self, pcm: bytes) -> str:
+        self._audio.append(pcm)
+        return self.phrases.feed(pcm)
+
+    def finish(self) -> Transcript:
+        """The phrase engine's reading (command mode: :meth:`refine` adds Whisper's once the
+        request is known to be for the assistant); Whisper's alone in open mode."""
+        first = self.phrases.finish()
+        if self._mode == "open":
+            return self._open(b"".join(self._audio), first)
+        return first
+
+    def transcribe(self, pcm: bytes, mode: Mode = "command") -> Transcript:
+        """The phrase reading alone (command mode), or Whisper's (open mode)."""
+        if mode == "open":
+            return self.whisper.transcribe(pcm, "open")
+        return self.phrases.transcribe(pcm, mode)
+
+    def refine(self, pcm: bytes, first: Transcript) -> Transcript:
+        """Whisper's reading of ``pcm`` with the phrase reading ``first`` as an alternative;
+        ``first`` as it is when Whisper hears no speech."""
+        return self._combine(first, self.whisper.transcribe(pcm, "open"))
+
+    def read_twice(self, pcm: bytes) -> Transcript:
+        """Both readings of a whole request (``ask --wav``), decoded side by side."""
+        second = self._pool.submit(self.whisper.transcribe, pcm, "open")
+        first = self.phrases.transcribe(pcm, "command")
+        return self._combine(first, second.result())
+
+    def _combine(self, first: Transcript, second: Transcript) -> Transcript:
+        if not second.text:
+            return first
+        if not first.text or first.text == second.text:
+            return second
+        return Transcript(second.text, second.confidence, (first.text, *first.alternatives))
+
+    def _open(self, pcm: bytes, first: Transcript) -> Transcript:
+        second = self.whisper.transcribe(pcm, "open")
+        return second if second.text else first
+
+    # PhraseListener, when the phrase engine is one (a reflection answer's commands)
+
+    def listen_for(self, name: str, phrases: Iterable[str]) -> None:
+        if isinstance(self.phrases, PhraseListener):
+            self.phrases.listen_for(name, phrases)
+
+    def transcribe_phrases(self, pcm: bytes, name: str) -> Transcript:
+        if isinstance(self.phrases, PhraseListener):
+            return self.phrases.transcribe_phrases(pcm, name)
+        return self.phrases.transcribe(pcm, "command")
