@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Literal
 
+import numpy as np
 from rapidfuzz import fuzz
 
 from .audio import Audio, Microphone
@@ -476,8 +477,29 @@ class VoiceLoop:
         self.status.show("listening...")
 
     def _play(self, speaker: Speaker, audio: Audio, text: str = "") -> Utterance | None:
-        """Play ``audio`` (``text`` spoken); return what the person said over it, if they
-        did."""
+        """Play ``audio`` (``text`` spoken); return what the person said over it, if they did.
+        Speech over the reply stops it at once; when that speech turns out to be the reply's
+        own voice coming back, or a sound with no words in it (:meth:`_own_voice`), the reply
+        goes on from the pause before where it stopped, so that it is heard to its end."""
+        offset = 0
+        while True:
+            part = Audio(audio.pcm[offset * 2:], audio.sample_rate)
+            heard, played_s, failure = self._play_part(speaker, part, text)
+            if failure is not None:
+                self._speech_failure(failure)
+                return heard
+            if heard is None or played_s is None or not self._own_voice(heard, text):
+                return heard
+            log.info("barge-in: not the person (heard %r); the reply goes on", heard.text)
+            offset += _resume_point(part, played_s)
+            if offset >= audio.frames - audio.sample_rate // 10:
+                return None
+            self.status.show("speaking...")
+
+    def _play_part(self, speaker: Speaker, audio: Audio, text: str
+                   ) -> tuple[Utterance | None, float | None, AssistantError | None]:
+        """Play ``audio``: what was said over it, how many seconds had been played when that
+        stopped it (None if it played to its end), and the failure, if playing failed."""
         started = threading.Event()
         failure: list[AssistantError] = []
         self.mic.flush()
@@ -492,56 +514,46 @@ class VoiceLoop:
         thread = threading.Thread(target=play, name="speaking", daemon=True)
         thread.start()
         started.wait(timeout=5)
+        began = time.monotonic()
         if self.echo is not None:
             reference = audio.resampled(self.recognizer.sample_rate).pcm
-            self.echo.play(reference, time.monotonic())
-        heard = self._barge_in(speaker, thread, text)
+            self.echo.play(reference, began)
+        heard, stopped_at = self._barge_in(speaker, thread)
         thread.join()
         if self.echo is not None:
             self.echo.stop()
-        if failure:
-            self._speech_failure(failure[0])
-        return heard
+        played = None if stopped_at is None else stopped_at - began
+        return heard, played, failure[0] if failure else None
 
-    def _barge_in(self, speaker: Speaker, playing: threading.Thread,
-                  reply: str = "") -> Utterance | None:
-        """While ``playing`` runs, listen through the echo canceller. Speech over the reply is
-        heard to its end before anything is stopped: the reply stops for the person (a command,
-        a request, anything about danger), not for its own voice coming back through the
-        microphone or a sound with no words in it (:meth:`_own_voice`)."""
+    def _barge_in(self, speaker: Speaker, playing: threading.Thread
+                  ) -> tuple[Utterance | None, float | None]:
+        """While ``playing`` runs, listen through the echo canceller; speech cuts it short.
+        What was said, and when (``time.monotonic()``) the reply was stopped for it."""
         if self.echo is None:
             playing.join()
-            return None
+            return None, None
         detector = Segmenter(SegmenterSettings(
             sample_rate=self.recognizer.sample_rate, end_silence_s=self.settings.end_silence_s,
             max_utterance_s=self.settings.max_utterance_s, start_speech_s=BARGE_IN_SPEECH_S,
         ))
-        hearing = False
-        while playing.is_alive() or hearing:
+        stopped_at: float | None = None
+        while playing.is_alive() or stopped_at is not None:
             block = self.mic.read(timeout=0.05)
             if block is None:
                 continue
             clean = self.echo.process(block, time.monotonic())
-            judge = clean if hearing else self.echo.gate(block, clean)
+            judge = clean if stopped_at is not None else self.echo.gate(block, clean)
             for segment in detector.push(clean, judge):
-                if segment.event is Event.START:
-                    hearing = True
-                    log.debug("barge-in: speech over the reply; hearing it out")
+                if segment.event is Event.START and stopped_at is None:
+                    stopped_at = time.monotonic()
+                    speaker.stop()
+                    log.info("barge-in: stopped speaking")
                 done = self._hear(segment, "command", barge_in=True)
-                if done is None:
-                    continue
-                hearing = False
-                done = self._read_again(done)
-                if self._own_voice(done, reply):
-                    log.info("barge-in: let the reply go on (heard %r)", done.text)
-                    self.status.show("speaking...")
-                    continue
-                speaker.stop()
-                log.info("barge-in: stopped speaking")
-                return done
+                if done is not None:
+                    return self._read_again(done), stopped_at
             if self.stopping.is_set():
-                return None
-        return None
+                return None, None
+        return None, None
 
     def _read_again(self, heard: Utterance) -> Utterance:
         """``heard`` as the recogniser's second engine reads it (clipped words over a reply
@@ -714,3 +726,22 @@ def _strip_done(text: str) -> tuple[bool, str]:
         if text.endswith(" " + phrase):
             return True, text[: -len(phrase) - 1].strip()
     return False, text
+
+
+RESUME_SEARCH_S = 1.5
+"""A reply that goes on after a false barge-in starts again at the quietest moment of this many
+seconds before where it stopped (a pause between words), not in the middle of a word."""
+
+
+def _resume_point(audio: Audio, played_s: float) -> int:
+    """The sample of ``audio`` to go on from after ``played_s`` seconds of it were played."""
+    rate = audio.sample_rate
+    end = min(audio.frames, int(played_s * rate))
+    start = max(0, end - int(RESUME_SEARCH_S * rate))
+    frame = max(1, rate * 30 // 1000)
+    samples = np.frombuffer(audio.pcm[start * 2:end * 2], dtype=np.int16).astype(np.float32)
+    count = len(samples) // frame
+    if count == 0:
+        return start
+    energy = (samples[: count * frame].reshape(count, frame) ** 2).mean(axis=1)
+    return start + int(np.argmin(energy)) * frame

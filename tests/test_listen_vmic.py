@@ -220,7 +220,8 @@ def test_saying_stop_over_the_reply_cuts_it_short(vmic: VirtualMic, tmp_path: Pa
             vmic.play(stop)
             status, turns = listener.finish()
     assert status == 0
-    assert [t["intent"] for t in turns] == ["where_to_start", "stop"], turns
+    assert [t["intent"] for t in turns] == ["where_to_start", "stop"], (
+        turns, [x for x in "".join(listener.stderr).splitlines() if "barge" in x or "second" in x])
     spoken = voiced_seconds(tmp_path / "heard.wav", after_s=request_s)
     assert spoken < 8.0, f"the reply went on for {spoken:.1f} s of sound"
 
