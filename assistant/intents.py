@@ -244,6 +244,13 @@ def _yaml_files(directory: Path, language: str | None) -> list[Path]:
     if language and (directory / language).is_dir():
         directory = directory / language
     paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
+    packs = sorted(p.name for p in directory.iterdir()
+                   if p.is_dir() and any(p.glob("*.yaml")))
+    if not paths and language and packs:
+        raise IntentFileError(
+            f"no intent pack for language '{language}' in {directory} (packs there: "
+            f"{', '.join(packs)}): set 'language:' in the config file to one of them, or add "
+            f"the pack as {directory / language}/")
     if not paths:
         raise IntentFileError(f"no .yaml files in intent directory {directory}")
     return paths
