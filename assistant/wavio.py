@@ -67,7 +67,11 @@ def decode_wav(path: Path, blob: bytes, rate: int = TARGET_RATE) -> bytes:
     fmt, data = parse_wav(path, blob)
     samples = _to_float(fmt, data, path)
     mono = samples.mean(axis=1) if fmt.channels > 1 else samples[:, 0]
-    return to_pcm16(resample(mono, fmt.rate, rate))
+    pcm = to_pcm16(resample(mono, fmt.rate, rate))
+    if not pcm:
+        raise AudioError(f"{path}: the WAV file holds too little audio ({len(mono)} samples "
+                         f"at {fmt.rate} Hz): record at least a second of speech")
+    return pcm
 
 
 def parse_wav(path: Path, blob: bytes) -> tuple[WavFormat, bytes]:

@@ -131,6 +131,6 @@ def _convert(node: yaml.Node) -> Any:
         return items
     try:
         return _scalars.construct_object(node, deep=True)
-    except (yaml.YAMLError, ValueError, OverflowError) as exc:
+    except (yaml.YAMLError, ValueError, OverflowError, AttributeError, TypeError) as exc:
         reason = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else str(exc)
         raise YamlError(f"bad value ({reason}): quote it to keep it as text", line) from None
