@@ -135,9 +135,12 @@ def data_dir() -> Path:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the user only (mode 0700)."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.chmod(0o700)
+    """Create ``path`` (and missing parents) readable by the user only (mode 0700, whatever
+    the umask: ``mkdir(parents=True)`` would make the parents 0755, or 0777 under umask 000)."""
+    missing = [path, *(p for p in path.parents if not p.exists())]
+    for folder in reversed(missing):
+        folder.mkdir(exist_ok=True, mode=0o700)
+        folder.chmod(0o700)
     return path
 
 
