@@ -506,7 +506,7 @@ def _fetch(src: _Source, part: Path, bar: Any) -> bool:
         raise ModelError(f"cannot download {src.location}: HTTP {exc.code} {exc.reason}; "
                          "check the URL") from None
     except urllib.error.URLError as exc:
-        if isinstance(exc.reason, socket.gaierror | ConnectionRefusedError) or getattr(
+        if isinstance(exc.reason, socket.gaierror) or getattr(
                 exc.reason, "errno", None) in (errno.ENETUNREACH, errno.EHOSTUNREACH):
             host = urllib.parse.urlsplit(src.location).hostname or src.location
             raise ModelError(f"cannot reach {host} (no network?): connect to the network and "
