@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .config_check import check_value
 from .errors import ConfigError
+from .limits import MAX_FILE_BYTES
 from .yamlsource import YamlError, load
 
 APP_NAME = "trust-assistant"
@@ -135,9 +138,12 @@ def data_dir() -> Path:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by the user only (mode 0700)."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path.chmod(0o700)
+    """Create ``path`` (and missing parents) readable by the user only (mode 0700, whatever
+    the umask: ``mkdir(parents=True)`` would make the parents 0755, or 0777 under umask 000)."""
+    missing = [path, *(p for p in path.parents if not p.exists())]
+    for folder in reversed(missing):
+        folder.mkdir(exist_ok=True, mode=0o700)
+        folder.chmod(0o700)
     return path
 
 
@@ -156,11 +162,15 @@ def load_settings(path: Path | None = None) -> Settings:
             raise ConfigError(f"config file {path} does not exist")
         return Settings()
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ConfigError(f"config file {path} is too large (the limit is {MAX_FILE_BYTES} "
+                              "bytes): is it the right file?")
         data = load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read config file {path}: {exc}") from None
     except YamlError as exc:
-        raise ConfigError(f"{path}:{exc.line}: {exc.message}") from None
+        line = f":{exc.line}" if exc.line is not None else ""
+        raise ConfigError(f"{path}{line}: {exc.message}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config file must be a mapping of settings")
     return settings_from_dict(data, path)
@@ -176,12 +186,18 @@ def settings_from_dict(data: dict[str, Any], path: Path | None = None) -> Settin
                 _check_safety(kwargs[key], f"{where}{key}")
         elif key == "language":
             kwargs["language"] = str(value)
+            if not _LANGUAGE.match(kwargs["language"]):
+                raise ConfigError(f"{where}language: {value!r} is not a language code: use "
+                                  "one like 'en'")
         elif key == "intents_dirs":
-            if not isinstance(value, list):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{where}intents_dirs must be a list of directories")
             kwargs["intents_dirs"] = tuple(Path(str(v)).expanduser() for v in value)
         elif key in ("engine", "model"):
             kwargs.setdefault("stt", SttSettings())
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(f"{where}{key}: expected a word, got {value!r}")
+            check_value(f"stt.{key}", value, f"{where}{key}")
             kwargs["stt"] = dataclasses.replace(kwargs["stt"], **{key: value})
         else:
             known = ", ".join(sorted([*_SECTIONS, "language", "intents_dirs", "engine", "model"]))
@@ -200,13 +216,24 @@ def _section(cls: type[Any], value: Any, where: str) -> Any:
         default = getattr(cls(), key)
         if isinstance(default, bool) and not isinstance(raw, bool):
             raise ConfigError(f"{where}.{key}: expected true or false, got {raw!r}")
+        wrong_bool = isinstance(raw, bool) and not isinstance(default, bool)
+        if wrong_bool or not isinstance(raw, str | int | float | None) or (
+                raw is None and default is not None):
+            kind = "text" if default is None else _KINDS.get(type(default), "a value")
+            raise ConfigError(f"{where}.{key}: expected {kind}, got {raw!r}")
         try:
-            converted[key] = raw if raw is None or default is None else type(default)(raw)
-        except (TypeError, ValueError):
-            raise ConfigError(
-                f"{where}.{key}: expected {type(default).__name__}, got {raw!r}"
-            ) from None
+            converted[key] = (raw if raw is None else str(raw) if default is None
+                              else type(default)(raw))
+        except (TypeError, ValueError, OverflowError):
+            kind = _KINDS.get(type(default), type(default).__name__)
+            raise ConfigError(f"{where}.{key}: expected {kind}, got {raw!r}") from None
+        section = next(name for name, known in _SECTIONS.items() if known is cls)
+        check_value(f"{section}.{key}", converted[key], f"{where}.{key}")
     return cls(**converted)
+
+
+_KINDS = {int: "a whole number", float: "a number", str: "text"}
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
 
 
 def _check_safety(settings: SafetySettings, where: str) -> None:

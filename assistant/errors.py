@@ -52,10 +52,25 @@ class IntentFileError(AssistantError):
 class TemplateError(AssistantError):
     """A template that does not parse; the loader adds the location."""
 
-    def __init__(self, message: str, template: str) -> None:
+    def __init__(self, message: str, template: str, hint: str = "") -> None:
+        """``hint``: what to do, put after the (shortened) example."""
         self.message = message
         self.template = template
-        super().__init__(f'{message} in example "{template}"')
+        after = f"; {hint}" if hint else ""
+        super().__init__(f'{message} in example "{shorten(template)}"{after}')
+
+
+def amount(number: int) -> str:
+    """``number`` for a message: in digits, or "more than 10^15" when longer."""
+    return str(number) if number < 10**15 else "more than 10^15"
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """``text`` cut to about ``limit`` characters for a one-line message."""
+    if len(text) <= limit:
+        return text
+    text = " ".join(text[: limit * 4].split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 class UsageError(AssistantError):

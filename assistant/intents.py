@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from . import templates
-from .errors import IntentFileError, Location, TemplateError
+from .errors import IntentFileError, Location, TemplateError, amount, shorten
+from .limits import (
+    MAX_EXPANSIONS,
+    MAX_FILE_BYTES,
+    MAX_ITEMS,
+    MAX_PACK_SENTENCES,
+    MAX_TEXT_CHARS,
+    MAX_VALUE_EXPANSIONS,
+)
 from .normalize import normalize
 from .yamlsource import Located, LocatedList, YamlError, load
 
@@ -189,6 +197,7 @@ class IntentPack:
                     problems.append(problem)
         for intent in intents.values():
             problems.extend(_check_references(intent, lists))
+        problems.extend(_check_size(intents, lists))
         if problems:
             raise PackError(problems)
         if not intents:
@@ -245,6 +254,13 @@ def _yaml_files(directory: Path, language: str | None) -> list[Path]:
     if language and (directory / language).is_dir():
         directory = directory / language
     paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
+    packs = sorted(p.name for p in directory.iterdir()
+                   if p.is_dir() and any(p.glob("*.yaml")))
+    if not paths and language and packs:
+        raise IntentFileError(
+            f"no intent pack for language '{language}' in {directory} (packs there: "
+            f"{', '.join(packs)}): set 'language:' in the config file to one of them, or add "
+            f"the pack as {directory / language}/")
     if not paths:
         raise IntentFileError(f"no .yaml files in intent directory {directory}")
     return paths
@@ -252,6 +268,11 @@ def _yaml_files(directory: Path, language: str | None) -> list[Path]:
 
 def parse_file(path: Path) -> ParsedFile:
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise IntentFileError(
+                f"file too large ({size} bytes; the limit is {MAX_FILE_BYTES}): split it into "
+                "several files", Location(path))
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise IntentFileError("not UTF-8 text; save the file as UTF-8", Location(path)) from None
@@ -289,9 +310,33 @@ class _FileChecker:
     def __init__(self, file: Path | str) -> None:
         self.file = file
         self.problems: list[IntentFileError] = []
+        self.sentences = 0
+        """Sentences the file's examples and list values expand to, so far."""
 
     def error(self, message: str, line: int | None, intent: str | None = None) -> None:
         self.problems.append(IntentFileError(message, Location(self.file, line, intent)))
+
+    def within_budget(self, sentences: int, line: int | None, intent: str | None = None) -> bool:
+        """Count ``sentences`` towards the file's :data:`MAX_PACK_SENTENCES`; report the first
+        template that goes past it."""
+        before = self.sentences
+        self.sentences += sentences
+        if self.sentences <= MAX_PACK_SENTENCES:
+            return True
+        if before <= MAX_PACK_SENTENCES:
+            self.error(
+                f"the file expands to more than {MAX_PACK_SENTENCES} sentences with this one "
+                "(the limit for a file or a pack): use fewer alternatives, or a {list} for "
+                "words that vary", line, intent)
+        return False
+
+    def too_many(self, raw: Any, what: str, line: int | None, intent: str | None = None) -> bool:
+        """Whether list ``raw`` is longer than :data:`MAX_ITEMS` (reported if so)."""
+        if not isinstance(raw, list) or len(raw) <= MAX_ITEMS:
+            return False
+        self.error(f"too many {what} ({len(raw)}; the limit is {MAX_ITEMS}): split them "
+                   "into several intents or files", line, intent)
+        return True
 
     def check(self, data: Any) -> ParsedFile | None:
         if data is None:
@@ -319,6 +364,8 @@ class _FileChecker:
         if not isinstance(raw, dict):
             self.error("'lists:' must map list names to {values: [...]}", line)
             return []
+        if self.too_many(list(raw), "lists", line):
+            return []
         result = []
         for name, body in raw.items():
             where = _line(raw, name)
@@ -335,6 +382,8 @@ class _FileChecker:
             if isinstance(body, dict) and set(body) - {"values"}:
                 extra = ", ".join(sorted(set(body) - {"values"}))
                 self.error(f"list '{name}': unknown key {extra} (expected: values)", where)
+            if self.too_many(values, f"values in list '{name}'", _line(body, "values")):
+                continue
             checked = [self.check_value(name, values, i) for i in range(len(values))]
             result.append(SlotList(
                 name, tuple(v for v in checked if v is not None), Location(self.file, where)
@@ -352,12 +401,16 @@ class _FileChecker:
             return None
         try:
             tree = templates.parse(spoken)
-            templates.expand(tree, limit=500)
         except TemplateError as exc:
             self.error(f"list '{list_name}': {exc}", line)
             return None
-        except ValueError as exc:
-            self.error(f"list '{list_name}': value \"{spoken}\" {exc}", line)
+        forms = templates.count(tree)
+        if forms > MAX_VALUE_EXPANSIONS:
+            self.error(f"list '{list_name}': value \"{shorten(spoken)}\" expands to {forms} "
+                       f"spoken forms (the limit is {MAX_VALUE_EXPANSIONS}); split it into "
+                       "several values", line)
+            return None
+        if not self.within_budget(forms, line):
             return None
         if templates.slots_of(tree):
             self.error(f"list '{list_name}': values cannot contain slots", line)
@@ -370,6 +423,8 @@ class _FileChecker:
             return []
         if not isinstance(raw, list):
             self.error("'intents:' must be a list of intents ('- name: ...')", line)
+            return []
+        if self.too_many(raw, "intents in one file", line):
             return []
         seen: dict[str, int | None] = {}
         result = []
@@ -415,7 +470,7 @@ class _FileChecker:
             self.error("'danger_words:' is only for safety intents (add 'safety: true')",
                        _line(body, "danger_words"), name)
         topic = body.get("topic", name.replace("_", " "))
-        if not isinstance(topic, str) or not topic.strip():
+        if not isinstance(topic, str) or not topic.strip() or len(topic) > MAX_TEXT_CHARS:
             self.error("'topic:' must be a short phrase", _line(body, "topic"), name)
         safety = body.get("safety", False)
         if not isinstance(safety, bool):
@@ -428,7 +483,7 @@ class _FileChecker:
             self.error("'context:' must be a lower_snake_case name", _line(body, "context"), name)
         question = body.get("question")
         if question is not None and (not isinstance(question, str) or not question.strip()
-                                     or context is None):
+                                     or len(question) > MAX_TEXT_CHARS or context is None):
             self.error("'question:' must be text, in an intent with a 'context:' (its answers)",
                        _line(body, "question"), name)
         if len(self.problems) > count_before:
@@ -453,6 +508,8 @@ class _FileChecker:
             self.error(f"needs '{key}:' with at least one example", line or body_line(body),
                        name)
             return []
+        if self.too_many(raw, f"'{key}:' entries", line, name):
+            return []
         result = []
         for index, template in enumerate(raw):
             where = _line(raw, index)
@@ -461,13 +518,17 @@ class _FileChecker:
                 continue
             try:
                 tree = templates.parse(template)
-                templates.expand(tree)
             except TemplateError as exc:
                 self.error(str(exc), where, name)
                 continue
-            except ValueError as exc:
-                self.error(f'example "{template}" {exc}; split it into smaller examples',
+            sentences = templates.count(tree)
+            if sentences > MAX_EXPANSIONS:
+                self.error(f'example "{shorten(template)}" expands to {amount(sentences)} '
+                           "sentences (the "
+                           f"limit is {MAX_EXPANSIONS}); split it into smaller examples",
                            where, name)
+                continue
+            if not self.within_budget(sentences, where, name):
                 continue
             result.append(Example(template, tree, where))
         return result
@@ -482,11 +543,16 @@ class _FileChecker:
         if not isinstance(raw, list) or (required and not raw):
             self.error(f"'{key}:' must be a list of text", line, name)
             return []
+        if self.too_many(raw, f"'{key}:' entries", line, name):
+            return []
         result = []
         for index, item in enumerate(raw):
             if not isinstance(item, str) or not item.strip():
                 self.error(f"{key} entry {index + 1} is empty or not text", _line(raw, index),
                            name)
+            elif len(item) > MAX_TEXT_CHARS:
+                self.error(f"{key} entry {index + 1} is too long ({len(item)} characters; the "
+                           f"limit is {MAX_TEXT_CHARS}): shorten it", _line(raw, index), name)
             else:
                 result.append(" ".join(item.split()))
         return result
@@ -551,6 +617,21 @@ def _check_references(intent: Intent, lists: dict[str, SlotList]) -> list[Intent
                     Location(intent.location.file, example.line, intent.name),
                 ))
     return problems
+
+
+def _check_size(intents: dict[str, Intent], lists: dict[str, SlotList]) -> list[IntentFileError]:
+    """The pack's sentences (examples, safety exceptions, list values) against
+    :data:`MAX_PACK_SENTENCES`: each file is within it, but several may not be."""
+    total = sum(templates.count(value.spoken) for slot_list in lists.values()
+                for value in slot_list.values)
+    for intent in intents.values():
+        total += sum(templates.count(e.tree) for e in (*intent.examples, *intent.not_safety))
+        if total > MAX_PACK_SENTENCES:
+            return [IntentFileError(
+                f"the pack expands to more than {MAX_PACK_SENTENCES} sentences with this intent "
+                "(the limit for a pack): load fewer intent directories, or use fewer "
+                "alternatives", intent.location)]
+    return []
 
 
 def render_reply(reply: str, slots: dict[str, str]) -> str:

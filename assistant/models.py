@@ -483,8 +483,11 @@ class _Interrupted(Exception):
 
 def _fetch(src: _Source, part: Path, bar: Any) -> bool:
     """One HTTP request continuing ``part``; True when the whole file is there."""
+    import errno
     import http.client
+    import socket
     import urllib.error
+    import urllib.parse
     import urllib.request
 
     have = part.stat().st_size if part.exists() else 0
@@ -503,6 +506,12 @@ def _fetch(src: _Source, part: Path, bar: Any) -> bool:
         raise ModelError(f"cannot download {src.location}: HTTP {exc.code} {exc.reason}; "
                          "check the URL") from None
     except urllib.error.URLError as exc:
+        if isinstance(exc.reason, socket.gaierror) or getattr(
+                exc.reason, "errno", None) in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            host = urllib.parse.urlsplit(src.location).hostname or src.location
+            raise ModelError(f"cannot reach {host} (no network?): connect to the network and "
+                             "run the same command again, or install from a downloaded zip "
+                             "or directory") from None
         raise _Interrupted(str(exc.reason)) from None
     except (http.client.HTTPException, OSError) as exc:
         raise _Interrupted(_one_line(exc)) from None

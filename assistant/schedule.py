@@ -20,6 +20,7 @@ once, and after a sleep or a shutdown at most the most recent missed prompt is o
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from datetime import time as dtime
@@ -85,10 +86,15 @@ def local_zone() -> tzinfo:
         return datetime.now().astimezone().tzinfo or timezone.utc
 
 
+_DIGITS = re.compile(r"^[0-9]+$")
+"""ASCII digits only: ``str.isdigit`` also takes "²", which ``int`` refuses."""
+
+
 def parse_hhmm(text: str) -> dtime:
     """``"21:00"`` -> ``dtime(21, 0)``; :class:`ValueError` with a plain message otherwise."""
     hours, sep, minutes = text.strip().partition(":")
-    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+    if not (sep and _DIGITS.match(hours) and _DIGITS.match(minutes) and len(minutes) == 2
+            and len(hours) <= 2):
         raise ValueError(f'"{text}" is not a time like "21:00"')
     if int(hours) > 23 or int(minutes) > 59:
         raise ValueError(f'"{text}" is not a time of day (00:00 to 23:59)')

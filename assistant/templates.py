@@ -13,10 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import product
 
-from .errors import TemplateError
-
-MAX_EXPANSIONS = 5000
-"""Expansions one template may produce before it is refused as too broad."""
+from .errors import TemplateError, amount
+from .limits import MAX_EXAMPLE_CHARS, MAX_EXAMPLE_WORDS, MAX_EXPANSIONS, MAX_GROUP_DEPTH
 
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -51,9 +49,15 @@ Token = str | SlotRef
 
 
 def parse(template: str) -> Sequence:
-    """Parse ``template`` into a tree; raise :class:`TemplateError` with a precise reason."""
+    """Parse ``template`` into a tree; raise :class:`TemplateError` with a precise reason,
+    also for a template longer, wordier or more deeply nested than :mod:`assistant.limits`
+    allows."""
     if not template.strip():
         raise TemplateError("empty example", template)
+    if len(template) > MAX_EXAMPLE_CHARS:
+        raise TemplateError(
+            f"too long ({len(template)} characters; the limit is {MAX_EXAMPLE_CHARS})",
+            template, "split it into shorter examples")
     parser = _Parser(template)
     tree = parser.parse_alternatives(closer=None)
     return tree if isinstance(tree, Sequence) else Sequence((tree,))
@@ -63,9 +67,11 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.depth = 0
+        self.words = 0
 
-    def fail(self, message: str) -> TemplateError:
-        return TemplateError(message, self.text)
+    def fail(self, message: str, hint: str = "") -> TemplateError:
+        return TemplateError(message, self.text, hint)
 
     def parse_alternatives(self, closer: str | None) -> Node:
         options = [self.parse_sequence()]
@@ -102,7 +108,12 @@ class _Parser:
         closer = ")" if opener == "(" else "]"
         start = self.pos
         self.pos += 1
+        self.depth += 1
+        if self.depth > MAX_GROUP_DEPTH:
+            raise self.fail(f"groups nested more than {MAX_GROUP_DEPTH} deep at column "
+                            f"{start + 1}", "write the alternatives out at fewer levels")
         inner = self.parse_alternatives(closer)
+        self.depth -= 1
         if self.pos >= len(self.text):
             raise self.fail(f"unclosed '{opener}' at column {start + 1}")
         if self.text[self.pos] != closer:
@@ -130,6 +141,10 @@ class _Parser:
         return SlotRef(name, list_name)
 
     def parse_word(self) -> Word:
+        self.words += 1
+        if self.words > MAX_EXAMPLE_WORDS:
+            raise self.fail(f"more than {MAX_EXAMPLE_WORDS} words",
+                            "an example is one short request: split it into shorter examples")
         start = self.pos
         while self.pos < len(self.text) and not (
             self.text[self.pos].isspace() or self.text[self.pos] in "()[]{}|"
@@ -143,11 +158,12 @@ def _as_sequence(node: Node) -> Sequence:
 
 
 def expand(tree: Node, limit: int = MAX_EXPANSIONS) -> list[tuple[Token, ...]]:
-    """All token sequences ``tree`` stands for; :class:`ValueError` past ``limit``."""
-    results = list(_expand(tree))
-    if len(results) > limit:
-        raise ValueError(f"expands to {len(results)} sentences (the limit is {limit})")
-    return results
+    """All token sequences ``tree`` stands for; :class:`ValueError` past ``limit``, raised
+    after counting them (:func:`count`), before building any."""
+    total = count(tree)
+    if total > limit:
+        raise ValueError(f"expands to {amount(total)} sentences (the limit is {limit})")
+    return list(_expand(tree))
 
 
 def _expand(node: Node) -> Iterator[tuple[Token, ...]]:

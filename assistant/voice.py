@@ -340,7 +340,9 @@ def _typed_fallback(settings: Settings, dialog: Dialog, args: argparse.Namespace
     from .commands import _conversation
 
     if reason is not None:
-        _error(f"{reason}; you can type instead (replies are spoken)")
+        what = reason.split("; ", 1)[0]  # the audio message's own advice is "ask -"
+        print(f"trust-assistant: {what}: connect one and start again; meanwhile you can type "
+              "instead (replies are spoken)", file=sys.stderr, flush=True)
     speak = None if args.no_speech else make_speaker(settings)
     return _conversation(dialog, args.json, speak)
 

@@ -9,6 +9,7 @@ speech are fine: the recognisers cope with leading and trailing silence, nothing
 
 from __future__ import annotations
 
+import shlex
 import struct
 import wave
 from dataclasses import dataclass
@@ -21,6 +22,10 @@ from .errors import AudioError
 
 TARGET_RATE = 16000
 """Sample rate the recognisers take (hertz)."""
+MIN_RATE = 1000
+MAX_RATE = 768_000
+"""Sample rates read (hertz): beyond them a header is broken, and resampling a few bytes at
+1 Hz to 16 kHz would make gigabytes."""
 
 _PCM = 1
 _FLOAT = 3
@@ -54,10 +59,19 @@ def read_wav(path: str | Path, rate: int = TARGET_RATE) -> bytes:
     read, is not a WAV file, is truncated, holds no audio or uses an unsupported format.
     """
     path = Path(path)
-    fmt, data = parse_wav(path, _read_bytes(path))
+    return decode_wav(path, _read_bytes(path), rate)
+
+
+def decode_wav(path: Path, blob: bytes, rate: int = TARGET_RATE) -> bytes:
+    """The audio of WAV file ``blob`` (read from ``path``) as :func:`read_wav` returns it."""
+    fmt, data = parse_wav(path, blob)
     samples = _to_float(fmt, data, path)
     mono = samples.mean(axis=1) if fmt.channels > 1 else samples[:, 0]
-    return to_pcm16(resample(mono, fmt.rate, rate))
+    pcm = to_pcm16(resample(mono, fmt.rate, rate))
+    if not pcm:
+        raise AudioError(f"{path}: the WAV file holds too little audio ({len(mono)} samples "
+                         f"at {fmt.rate} Hz): record at least a second of speech")
+    return pcm
 
 
 def parse_wav(path: Path, blob: bytes) -> tuple[WavFormat, bytes]:
@@ -95,7 +109,8 @@ def _convert_hint(path: Path) -> str:
     target = path.with_suffix(".wav") if path.suffix.lower() != ".wav" else path.with_stem(
         path.stem + "-16k"
     )
-    return f"convert it with: sox {path} -r {TARGET_RATE} -c 1 {target}"
+    return (f"convert it with: sox {shlex.quote(str(path))} -r {TARGET_RATE} -c 1 "
+            f"-e signed-integer -b 16 {shlex.quote(str(target))}")
 
 
 def _chunks(path: Path, blob: bytes) -> list[tuple[bytes, bytes, int]]:
@@ -129,6 +144,9 @@ def _parse_fmt(path: Path, body: bytes) -> WavFormat:
         raise AudioError(f"{path}: unsupported {bits}-bit {kind} samples; {_convert_hint(path)}")
     if channels < 1 or rate < 1:
         raise AudioError(f"{path}: broken WAV header ({channels} channels at {rate} Hz)")
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise AudioError(f"{path}: unsupported sample rate {rate} Hz (read: {MIN_RATE} to "
+                         f"{MAX_RATE} Hz); {_convert_hint(path)}")
     return WavFormat(encoding, channels, rate, bits)
 
 

@@ -315,6 +315,7 @@ def test_no_microphone_offers_typed_conversation(tmp_path: Path) -> None:
         pytest.skip("this machine has a real microphone")
     assert result.returncode == 0, err
     assert "no microphone found" in err and "you can type instead" in err
+    assert err.count("type instead") == 1 and "error" not in err  # said once, not an error
     out = result.stdout.decode()
     assert "apology" in out.lower()
     assert "Traceback" not in err

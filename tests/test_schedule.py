@@ -292,7 +292,7 @@ def test_state_reloads_after_another_process_writes() -> None:
 
 
 @pytest.mark.parametrize(("text", "problem"), [
-    ("reflection: [unclosed", "line 1"),
+    ("reflection: [unclosed", "line 2"),  # libyaml marks the end of the text
     ("- a list\n", "expected a mapping"),
     ("reflection:\n  time: 21:00\n", 'in quotes, like time: "21:00"'),
     ("reflection:\n  time: '26:00'\n", "not a time of day"),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
 import struct
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -130,10 +133,10 @@ def test_reads_espeak_output(tmp_path: Path) -> None:
     [
         ("x.mp3", b"ID3\x04\x00" + bytes(200),
          "{d}/x.mp3: not a WAV file (RIFF header missing); convert it with: "
-         "sox {d}/x.mp3 -r 16000 -c 1 {d}/x.wav"),
+         "sox {d}/x.mp3 -r 16000 -c 1 -e signed-integer -b 16 {d}/x.wav"),
         ("empty.wav", b"",
          "{d}/empty.wav: not a WAV file (RIFF header missing); convert it with: "
-         "sox {d}/empty.wav -r 16000 -c 1 {d}/empty-16k.wav"),
+         "sox {d}/empty.wav -r 16000 -c 1 -e signed-integer -b 16 {d}/empty-16k.wav"),
         ("noaudio.wav", wav_bytes(b"", 16000, 1, 16),
          "{d}/noaudio.wav: the WAV file holds no audio samples"),
         ("cut.wav", wav_bytes(b"\x00\x01" * 100, 16000, 1, 16, data_size=32000),
@@ -143,10 +146,14 @@ def test_reads_espeak_output(tmp_path: Path) -> None:
          "{d}/headonly.wav: truncated or broken WAV file (no 'fmt' chunk)"),
         ("adpcm.wav", wav_bytes(b"\x00" * 64, 16000, 1, 4, tag=2),
          "{d}/adpcm.wav: unsupported WAV encoding (format tag 2; only PCM and float are "
-         "read); convert it with: sox {d}/adpcm.wav -r 16000 -c 1 {d}/adpcm-16k.wav"),
+         "read); convert it with: sox {d}/adpcm.wav -r 16000 -c 1 -e signed-integer -b 16 "
+         "{d}/adpcm-16k.wav"),
+        ("slow.wav", wav_bytes(b"\x00\x01" * 100, 1, 1, 16),
+         "{d}/slow.wav: unsupported sample rate 1 Hz (read: 1000 to 768000 Hz); convert it "
+         "with: sox {d}/slow.wav -r 16000 -c 1 -e signed-integer -b 16 {d}/slow-16k.wav"),
         ("rifx.wav", b"RIFX\x24\x00\x00\x00WAVE" + bytes(40),
          "{d}/rifx.wav: big-endian (RIFX) WAV files are not supported; convert it with: "
-         "sox {d}/rifx.wav -r 16000 -c 1 {d}/rifx-16k.wav"),
+         "sox {d}/rifx.wav -r 16000 -c 1 -e signed-integer -b 16 {d}/rifx-16k.wav"),
     ],
 )
 def test_bad_input_gives_one_line_error(
@@ -157,6 +164,20 @@ def test_bad_input_gives_one_line_error(
         read_wav(path)
     assert caught.value.format_message() == message.format(d=tmp_path)
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.skipif(shutil.which("sox") is None, reason="needs sox")
+def test_suggested_sox_command_fixes_an_a_law_file(tmp_path: Path) -> None:
+    """The command in the message writes 16-bit PCM (sox keeps A-law without -e and -b)."""
+    alaw = tmp_path / "my recording.wav"
+    subprocess.run(["sox", "-n", "-r", "8000", "-c", "1", "-e", "a-law", str(alaw),
+                    "synth", "0.5", "sine", "440"], check=True)
+    with pytest.raises(AudioError) as caught:
+        read_wav(alaw)
+    command = caught.value.format_message().split("convert it with: ", 1)[1]
+    subprocess.run(shlex.split(command), check=True)
+    pcm = read_wav(tmp_path / "my recording-16k.wav")
+    assert abs(duration_s(pcm) - 0.5) < 0.01
 
 
 def test_missing_file_and_directory(tmp_path: Path) -> None:

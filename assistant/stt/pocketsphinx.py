@@ -50,6 +50,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from ..config import private_dir
 from ..errors import EngineError, ModelError
 from ..wavio import NOISE_FLOOR, NoiseFloor
 from . import Mode, Transcript
@@ -498,7 +499,7 @@ class _Cache:
             return None
         partial = path.with_name(f"{path.name}.{os.getpid()}.part")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            private_dir(path.parent)
             partial.touch(mode=0o600)
             write(partial)
             os.replace(partial, path)
