@@ -64,8 +64,10 @@ CRAFTED = {
                                    "(a|b|c|d) (a|b|c|d) (a|b|c|d) (a|b|c|d) (a|b|c|d) "
                                    "(a|b|c|...\" expands to 1099511627776 sentences (the limit "
                                    "is 5000); split it into smaller examples"),
-    "many_wide_examples": (many_wide_examples, "f.yaml:70: intent 'i0': the file expands to "
-                                               "more than 200000 sentences with this one (the "
+    "many_wide_examples": (many_wide_examples, f"f.yaml:{5 + limits.MAX_PACK_SENTENCES // 3125 + 1}"
+                                               ": intent 'i0': the file expands to more than "
+                                               f"{limits.MAX_PACK_SENTENCES} sentences with this "
+                                               "one (the "
                                                "limit for a file or a pack): use fewer "
                                                "alternatives, or a {list} for words that vary"),
     "deep_yaml": (deep_yaml, "f.yaml:22: nested more than 20 levels deep: flatten the "
@@ -136,18 +138,18 @@ def items(key: str, count: int, item: str = "hi") -> str:
     (HEAD + '    examples: ["' + "(" * 9 + "a" + ")" * 9 + '"]\n    replies: [x]\n',
      "f.yaml:4: intent 'x': groups nested more than 8 deep at column 9 in example "
      "\"(((((((((a)))))))))\"; write the alternatives out at fewer levels"),
-    (HEAD + items("examples", 2001) + "    replies: [x]\n",
-     "f.yaml:4: intent 'x': too many 'examples:' entries (2001; the limit is 2000): split them "
+    (HEAD + items("examples", 5001) + "    replies: [x]\n",
+     "f.yaml:4: intent 'x': too many 'examples:' entries (5001; the limit is 5000): split them "
      "into several intents or files"),
-    (HEAD + "    examples: [hi]\n" + items("replies", 2001, "ok"),
-     "f.yaml:5: intent 'x': too many 'replies:' entries (2001; the limit is 2000): split them "
+    (HEAD + "    examples: [hi]\n" + items("replies", 5001, "ok"),
+     "f.yaml:5: intent 'x': too many 'replies:' entries (5001; the limit is 5000): split them "
      "into several intents or files"),
     (HEAD + "    examples: [hi]\n    replies: [" + "a" * 2001 + "]\n",
      "f.yaml:5: intent 'x': replies entry 1 is too long (2001 characters; the limit is 2000): "
      "shorten it"),
-    ("language: en\nlists:\n  l:\n" + items("values", 2001).replace("    ", "      ", 1)
+    ("language: en\nlists:\n  l:\n" + items("values", 5001).replace("    ", "      ", 1)
      + "intents:\n  - name: x\n    examples: [hi]\n    replies: [x]\n",
-     "f.yaml:4: too many values in list 'l' (2001; the limit is 2000): split them into several "
+     "f.yaml:4: too many values in list 'l' (5001; the limit is 5000): split them into several "
      "intents or files"),
     ("language: en\nlists:\n  l:\n    values: [\"" + "(a|b|c) " * 6 + "\"]\n"
      "intents:\n  - name: x\n    examples: [hi]\n    replies: [x]\n",
@@ -164,13 +166,15 @@ def test_limit_messages(tmp_path: Path, text: str, message: str) -> None:
 
 def test_pack_of_several_files_is_bounded_too(tmp_path: Path) -> None:
     example = '      - "' + " ".join(["(a|b|c|d|e)"] * 5) + '"\n'  # 3,125 sentences
-    for index in range(3):  # 3 x 20 x 3,125 = 187,500 per file is allowed; 562,500 is not
+    files = limits.MAX_PACK_SENTENCES // 187_500 + 1
+    for index in range(files):  # 3 x 20 x 3,125 = 187,500 per file is allowed; more is not
         intents = "".join(f"  - name: i{index}_{n}\n    replies: [x]\n    examples:\n"
                           + example * 20 for n in range(3))
         (tmp_path / f"f{index}.yaml").write_text("language: en\nintents:\n" + intents)
     with pytest.raises(IntentFileError) as info:
         IntentPack.from_dirs([tmp_path])
-    assert "the pack expands to more than 200000 sentences with this intent" in str(info.value)
+    assert (f"the pack expands to more than {limits.MAX_PACK_SENTENCES} sentences with this "
+            "intent") in str(info.value)
 
 
 def test_expand_counts_before_building() -> None:

@@ -242,8 +242,9 @@ def test_ask_wav_with_the_whisper_engine(tmp_path: Path) -> None:
     result = _run("ask", "--wav", str(request), str(noise), "--engine", "whisper", "--json")
     assert result.returncode == 0, result.stderr.decode()
     answers = [json.loads(line) for line in result.stdout.decode().splitlines()]
-    assert [(a["text"], a["intent"]) for a in answers] == [
-        ("what makes an apology sincere", "sincere_apology"), ("", None)]
+    # the first word differs between espeak-ng builds ("what" / "well it"); the request not
+    assert [a["intent"] for a in answers] == ["sincere_apology", None]
+    assert answers[0]["text"].endswith("makes an apology sincere") and answers[1]["text"] == ""
     assert answers[1]["reply"].startswith("Sorry, I didn't catch that")
 
 
