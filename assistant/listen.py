@@ -27,7 +27,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import IO, Literal
 
-import numpy as np
 from rapidfuzz import fuzz
 
 from .audio import Audio, Microphone
@@ -67,9 +66,6 @@ COMMAND_PHRASE_CONFIDENCE = 0.4
 words (4 ordinary answer sentences x 4 voices x 5 sample offsets: none was heard as one)."""
 BARGE_IN_CONFIDENCE = 0.6
 """Speech over a reply recognised less surely than this (0..1) only stops the reply."""
-OWN_WORDS_SHARE = 0.6
-"""Speech over a reply whose words are at least this share (0..1) of the reply's own words is
-the reply heard back through the microphone, not the person."""
 ACKNOWLEDGEMENTS = ("yes", "no", "thanks")
 """Intents that, said over a reply that asked nothing ("okay, okay", "no no", "thanks"), mean
 "enough": the reply stops and nothing else happens."""
@@ -91,8 +87,6 @@ class Utterance:
     """How long the speaker had been silent when the utterance was judged complete."""
     alternatives: tuple[str, ...] = ()
     """Other readings of the same audio (see :attr:`Transcript.alternatives`)."""
-    read_twice: bool = False
-    """Already read again by the recogniser's second engine (see :class:`SecondReading`)."""
 
 
 class StatusLine:
@@ -438,9 +432,6 @@ class VoiceLoop:
         to be for the assistant; as it was heard when there is no second engine."""
         if not isinstance(self.recognizer, SecondReading) or not utterance.pcm:
             return request, utterance
-        if utterance.read_twice:
-            woke, rest = split_wake(utterance.text, self.settings.wake_phrase)
-            return (rest if woke else normalize(utterance.text)) or request, utterance
         heard = self.recognizer.refine(
             utterance.pcm, Transcript(utterance.text, utterance.confidence,
                                       utterance.alternatives))
@@ -468,7 +459,7 @@ class VoiceLoop:
             self._speech_failure(exc)
             return
         self.status.show("speaking...")
-        self.pending = self._play(speaker, audio, text)
+        self.pending = self._play(speaker, audio)
         time.sleep(ECHO_TAIL_S if self.pending is None else 0)
         if self.pending is None:
             self.mic.flush()
@@ -476,30 +467,8 @@ class VoiceLoop:
         self.follow_up_until = time.monotonic() + self.settings.follow_up_s
         self.status.show("listening...")
 
-    def _play(self, speaker: Speaker, audio: Audio, text: str = "") -> Utterance | None:
-        """Play ``audio`` (``text`` spoken); return what the person said over it, if they did.
-        Speech over the reply stops it at once; when that speech turns out to be the reply's
-        own voice coming back, or a sound with no words in it (:meth:`_own_voice`), the reply
-        goes on from the pause before where it stopped, so that it is heard to its end."""
-        offset = 0
-        while True:
-            part = Audio(audio.pcm[offset * 2:], audio.sample_rate)
-            heard, played_s, failure = self._play_part(speaker, part, text)
-            if failure is not None:
-                self._speech_failure(failure)
-                return heard
-            if heard is None or played_s is None or not self._own_voice(heard, text):
-                return heard
-            log.info("barge-in: not the person (heard %r); the reply goes on", heard.text)
-            offset += _resume_point(part, played_s)
-            if offset >= audio.frames - audio.sample_rate // 10:
-                return None
-            self.status.show("speaking...")
-
-    def _play_part(self, speaker: Speaker, audio: Audio, text: str
-                   ) -> tuple[Utterance | None, float | None, AssistantError | None]:
-        """Play ``audio``: what was said over it, how many seconds had been played when that
-        stopped it (None if it played to its end), and the failure, if playing failed."""
+    def _play(self, speaker: Speaker, audio: Audio) -> Utterance | None:
+        """Play ``audio``; return what the person said over it, if they did."""
         started = threading.Event()
         failure: list[AssistantError] = []
         self.mic.flush()
@@ -514,77 +483,44 @@ class VoiceLoop:
         thread = threading.Thread(target=play, name="speaking", daemon=True)
         thread.start()
         started.wait(timeout=5)
-        began = time.monotonic()
         if self.echo is not None:
             reference = audio.resampled(self.recognizer.sample_rate).pcm
-            self.echo.play(reference, began)
-        heard, stopped_at = self._barge_in(speaker, thread)
+            self.echo.play(reference, time.monotonic())
+        heard = self._barge_in(speaker, thread)
         thread.join()
         if self.echo is not None:
             self.echo.stop()
-        played = None if stopped_at is None else stopped_at - began
-        return heard, played, failure[0] if failure else None
+        if failure:
+            self._speech_failure(failure[0])
+        return heard
 
-    def _barge_in(self, speaker: Speaker, playing: threading.Thread
-                  ) -> tuple[Utterance | None, float | None]:
-        """While ``playing`` runs, listen through the echo canceller; speech cuts it short.
-        What was said, and when (``time.monotonic()``) the reply was stopped for it."""
+    def _barge_in(self, speaker: Speaker, playing: threading.Thread) -> Utterance | None:
+        """While ``playing`` runs, listen through the echo canceller; speech cuts it short."""
         if self.echo is None:
             playing.join()
-            return None, None
+            return None
         detector = Segmenter(SegmenterSettings(
             sample_rate=self.recognizer.sample_rate, end_silence_s=self.settings.end_silence_s,
             max_utterance_s=self.settings.max_utterance_s, start_speech_s=BARGE_IN_SPEECH_S,
         ))
-        stopped_at: float | None = None
-        while playing.is_alive() or stopped_at is not None:
+        interrupted = False
+        while playing.is_alive() or interrupted:
             block = self.mic.read(timeout=0.05)
             if block is None:
                 continue
             clean = self.echo.process(block, time.monotonic())
-            judge = clean if stopped_at is not None else self.echo.gate(block, clean)
+            judge = clean if interrupted else self.echo.gate(block, clean)
             for segment in detector.push(clean, judge):
-                if segment.event is Event.START and stopped_at is None:
-                    stopped_at = time.monotonic()
+                if segment.event is Event.START and not interrupted:
+                    interrupted = True
                     speaker.stop()
                     log.info("barge-in: stopped speaking")
                 done = self._hear(segment, "command", barge_in=True)
                 if done is not None:
-                    return self._read_again(done), stopped_at
+                    return done
             if self.stopping.is_set():
-                return None, None
-        return None, None
-
-    def _read_again(self, heard: Utterance) -> Utterance:
-        """``heard`` as the recogniser's second engine reads it (clipped words over a reply
-        are where the phrase model is least sure), when there is one."""
-        if not isinstance(self.recognizer, SecondReading) or not heard.pcm:
-            return heard
-        second = self.recognizer.refine(
-            heard.pcm, Transcript(heard.text, heard.confidence, heard.alternatives))
-        return dataclasses.replace(heard, text=second.text, confidence=second.confidence,
-                                   alternatives=second.alternatives, read_twice=True)
-
-    def _own_voice(self, heard: Utterance, reply: str) -> bool:
-        """True when speech over ``reply`` is to be let be: no words; the reply's own words
-        heard back (:data:`OWN_WORDS_SHARE`); or words the recogniser is unsure of
-        (:data:`BARGE_IN_CONFIDENCE`) in which no reading is a command or request. Anything
-        about danger is never let be."""
-        readings = [r for r in (heard.text, *heard.alternatives) if normalize(r)]
-        if not readings:
-            return True
-        matches = [self.dialog.matcher.match(r) for r in readings]
-        if any(m.intent is not None and self.dialog.pack.intents[m.intent].safety
-               for m in matches):
-            return False
-        own = set(normalize(reply).split())
-        words = normalize(heard.text).split()
-        if own and words and sum(w in own for w in words) >= OWN_WORDS_SHARE * len(words) \
-                and len(words) >= 2:
-            return True
-        if heard.confidence >= BARGE_IN_CONFIDENCE:
-            return False
-        return all(m.intent is None or m.confidence < BARGE_IN_CONFIDENCE for m in matches)
+                return None
+        return None
 
     def _speech_failure(self, exc: AssistantError) -> None:
         if not self.speech_failed:
@@ -726,22 +662,3 @@ def _strip_done(text: str) -> tuple[bool, str]:
         if text.endswith(" " + phrase):
             return True, text[: -len(phrase) - 1].strip()
     return False, text
-
-
-RESUME_SEARCH_S = 1.5
-"""A reply that goes on after a false barge-in starts again at the quietest moment of this many
-seconds before where it stopped (a pause between words), not in the middle of a word."""
-
-
-def _resume_point(audio: Audio, played_s: float) -> int:
-    """The sample of ``audio`` to go on from after ``played_s`` seconds of it were played."""
-    rate = audio.sample_rate
-    end = min(audio.frames, int(played_s * rate))
-    start = max(0, end - int(RESUME_SEARCH_S * rate))
-    frame = max(1, rate * 30 // 1000)
-    samples = np.frombuffer(audio.pcm[start * 2:end * 2], dtype=np.int16).astype(np.float32)
-    count = len(samples) // frame
-    if count == 0:
-        return start
-    energy = (samples[: count * frame].reshape(count, frame) ** 2).mean(axis=1)
-    return start + int(np.argmin(energy)) * frame
