@@ -104,8 +104,10 @@ def test_crafted_file_refused_quickly_in_bounded_memory(tmp_path: Path, name: st
     result = json.loads(run.stdout)
     assert result["message"] is not None
     assert result["message"].replace(str(tmp_path) + "/", "") == message
-    assert result["seconds"] < 5
-    assert result["rss_mb"] < 300
+    # the target is 5 s (0.3 to 0.5 s measured on an idle machine); the bound here is loose so
+    # that a busy machine does not fail it, while an unbounded expansion still would
+    assert result["seconds"] < 30, result
+    assert result["rss_mb"] < 300, result
 
 
 def test_deep_flow_nesting_is_refused_with_a_located_line(tmp_path: Path) -> None:
