@@ -13,6 +13,7 @@ from assistant.intents import IntentPack
 from assistant.listen import split_wake
 from assistant.stt import make_recognizer
 from assistant.stt.pocketsphinx import PocketSphinxRecognizer
+from assistant.stt.twopass import TwoPassRecognizer
 from assistant.stt.vocabulary import Vocabulary
 from assistant.wavio import read_wav
 
@@ -314,7 +315,12 @@ def test_make_recognizer(pack: IntentPack, monkeypatch: pytest.MonkeyPatch,
                          tmp_path: Path) -> None:
     monkeypatch.setenv("TRUST_ASSISTANT_CACHE_DIR", str(tmp_path))
     recognizer = make_recognizer(SttSettings(engine="auto"), pack, extra_phrases=["hey coach"])
-    assert recognizer.name == "pocketsphinx"  # no Vosk model is installed
+    # no Vosk model is installed; Whisper (bundled) reads each request again
+    assert recognizer.name == "pocketsphinx+whisper"
+    assert isinstance(recognizer, TwoPassRecognizer)
+    assert isinstance(recognizer.phrases, PocketSphinxRecognizer)
+    alone = make_recognizer(SttSettings(engine="auto", second_pass=False), pack)
+    assert isinstance(alone, PocketSphinxRecognizer)
     pcm = speak("hey coach", tmp_path, "en-us", 150)
     assert recognizer.transcribe(pcm).text == "hey coach"
     woken = make_recognizer(SttSettings(engine="pocketsphinx"), pack, prefixes=["hey coach"])
@@ -350,6 +356,8 @@ def test_listening_for_a_few_phrases(recognizer: PocketSphinxRecognizer,
     assert recognizer.transcribe_phrases(bytes(3200), "none").text == ""
     dialog = make_dialog(Settings())
     shipped = recognizer_for(Settings(), dialog.pack)
+    assert isinstance(shipped, TwoPassRecognizer)  # the phrase model listens for commands
+    shipped = shipped.phrases
     assert isinstance(shipped, PocketSphinxRecognizer)
     phrases = dialog.answer_command_phrases
     recognizer = shipped
