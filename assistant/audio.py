@@ -475,7 +475,7 @@ class Microphone:
         try:
             stream = _opened(sd.RawInputStream(
                 device=device.index, samplerate=rate, channels=channels, dtype="int16",
-                blocksize=rate * self.block_ms // 1000,
+                blocksize=rate * self.block_ms // 1000, latency="low",
                 callback=functools.partial(self._on_audio, generation),
                 finished_callback=functools.partial(self._on_finished, generation),
             ))

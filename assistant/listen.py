@@ -66,6 +66,9 @@ COMMAND_PHRASE_CONFIDENCE = 0.4
 words (4 ordinary answer sentences x 4 voices x 5 sample offsets: none was heard as one)."""
 BARGE_IN_CONFIDENCE = 0.6
 """Speech over a reply recognised less surely than this (0..1) only stops the reply."""
+HEARD_OUT_CONFIDENCE = 0.8
+"""Speech over a reply whose echo cannot be removed exactly is acted on only when matched this
+surely (0..1): what the recogniser makes of the reply's own voice is rarely a clear request."""
 ACKNOWLEDGEMENTS = ("yes", "no", "thanks")
 """Intents that, said over a reply that asked nothing ("okay, okay", "no no", "thanks"), mean
 "enough": the reply stops and nothing else happens."""
@@ -161,6 +164,8 @@ class VoiceLoop:
         self.speech_failed = False
         self.pending: Utterance | None = None
         self._audio: list[bytes] = []
+        self._saying = ""
+        """The reply being spoken."""
         self._phrase_from = 0
         """Where in ``_audio`` the phrase being heard began (free-form speech)."""
 
@@ -450,6 +455,7 @@ class VoiceLoop:
         if not self.as_json:
             self.status.say(f"coach: {text}")
         speaker = self.speaker
+        self._saying = text
         if speaker is None or self.speech_failed:
             self.follow_up_until = time.monotonic() + self.settings.follow_up_s
             return
@@ -475,7 +481,9 @@ class VoiceLoop:
 
         def play() -> None:
             try:
-                speaker.player.play(audio, on_start=started.set)
+                whole = speaker.player.play(audio, on_start=started.set)
+                log.debug("reply: %s (%.1f s)", "played to the end" if whole else "cut short",
+                          audio.duration_s)
             except AssistantError as exc:
                 failure.append(exc)
                 started.set()
@@ -503,24 +511,60 @@ class VoiceLoop:
             sample_rate=self.recognizer.sample_rate, end_silence_s=self.settings.end_silence_s,
             max_utterance_s=self.settings.max_utterance_s, start_speech_s=BARGE_IN_SPEECH_S,
         ))
-        interrupted = False
-        while playing.is_alive() or interrupted:
+        interrupted = hearing_out = False
+        while playing.is_alive() or interrupted or self.echo.echo_pending():
             block = self.mic.read(timeout=0.05)
             if block is None:
                 continue
             clean = self.echo.process(block, time.monotonic())
             judge = clean if interrupted else self.echo.gate(block, clean)
             for segment in detector.push(clean, judge):
-                if segment.event is Event.START and not interrupted:
-                    interrupted = True
-                    speaker.stop()
-                    log.info("barge-in: stopped speaking")
+                if segment.event is Event.START and not (interrupted or hearing_out):
+                    if self.echo.moved():  # its own voice, come back at a new delay
+                        detector.reset()
+                        break
+                    if self.echo.path is None:
+                        # an echo that cannot be removed exactly (a room, a stuttering
+                        # stream): what is heard may be the reply itself, so hear it out
+                        hearing_out = True
+                        log.info("barge-in: hearing out speech over the reply (%s)",
+                                 self.echo.state())
+                    else:
+                        interrupted = True
+                        self._cut_short(speaker)
                 done = self._hear(segment, "command", barge_in=True)
-                if done is not None:
-                    return done
+                if done is None:
+                    continue
+                if hearing_out and not interrupted:
+                    if not self._meant(done.text):
+                        log.info("barge-in: went on speaking over %r (its own voice?)",
+                                 done.text)
+                        hearing_out = False
+                        detector.reset()
+                        break
+                    self._cut_short(speaker)
+                return done
             if self.stopping.is_set():
                 return None
         return None
+
+    def _cut_short(self, speaker: Speaker) -> None:
+        assert self.echo is not None
+        speaker.stop()
+        self.echo.cut(speaker.player.latency_s)
+        log.info("barge-in: stopped speaking (%s)", self.echo.state())
+
+    def _meant(self, text: str) -> bool:
+        """Whether speech heard out over the reply was meant: "stop", a safety request, or a
+        request understood surely that is not words of the reply itself."""
+        match = self.dialog.matcher.match(text)
+        if match.intent is None:
+            return False
+        if match.intent == "stop" or self.dialog.pack.intents[match.intent].safety:
+            return True
+        own = set(normalize(self._saying).split())
+        words = normalize(text).split()
+        return match.confidence >= HEARD_OUT_CONFIDENCE and not set(words) <= own
 
     def _speech_failure(self, exc: AssistantError) -> None:
         if not self.speech_failed:

@@ -7,6 +7,7 @@ the sink's monitor and transcribed back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -67,6 +68,13 @@ class Listener:
     def wait_ready(self) -> None:
         assert self.ready.wait(READY_TIMEOUT_S), "".join(self.stderr)
         time.sleep(0.5)
+
+    def wait_for(self, text: str, timeout: float) -> None:
+        """Wait until the log has a line with ``text``."""
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.stderr):
+            assert time.monotonic() < deadline, f"no {text!r} in the log: {''.join(self.stderr)}"
+            time.sleep(0.1)
 
     def finish(self, timeout: float = 90) -> tuple[int, list[dict[str, object]]]:
         out, _ = self.proc.communicate(timeout=timeout)
@@ -182,6 +190,47 @@ def test_the_assistant_does_not_answer_itself(vmic: VirtualMic, tmp_path: Path) 
     assert status == 0
     # one request, one answer: the answer itself, heard by the microphone, is not a request
     assert [t["intent"] for t in turns] == ["sincere_apology"], turns
+
+
+LONG_REQUESTS = ("how do I start rebuilding trust with my partner",
+                 "what makes an apology sincere", "how do I rebuild trust after an affair")
+
+
+@pytest.mark.parametrize("sink", ["low-latency", "plain"])
+def test_long_replies_play_to_their_end(vmic: VirtualMic, tmp_path: Path, sink: str) -> None:
+    """Its own voice, heard through the microphone, never cuts a reply short or is taken for
+    a request. With the low-latency sink, what the sink played is recorded and each reply
+    sounds (nearly) as long as the same reply written to a file; the plain sink cannot be
+    recorded without turning it into the other, so there the loop's own account is read."""
+    requests = [synthesize(text, tmp_path / f"q{i}.wav", silence_s=0.3)
+                for i, text in enumerate(LONG_REQUESTS)]
+    with contextlib.ExitStack() as stack:
+        if sink == "plain":
+            stack.enter_context(vmic.plain())
+        for i, request in enumerate(requests):
+            heard = tmp_path / f"heard{i}.wav"
+            with listening(vmic, "--no-wake", "--turns", "2", "--timeout", "40") as listener:
+                listener.wait_ready()
+                with (vmic.recording(heard) if sink != "plain" else contextlib.nullcontext()):
+                    vmic.play(request)
+                    listener.wait_for("reply: ", timeout=40)
+                    time.sleep(2.5)  # what it hears after the reply; the sink's last block
+                    listener.proc.send_signal(signal.SIGINT)
+                    status, turns = listener.finish()
+            log = "".join(listener.stderr)
+            assert status == 0, log
+            assert len(turns) == 1, (turns, log)
+            assert "reply: played to the end" in log, log
+            if sink == "plain":
+                continue
+            expected = tmp_path / f"reply{i}.wav"
+            said = subprocess.run(
+                [sys.executable, "-m", "assistant", "say", "--out", str(expected),
+                 str(turns[0]["reply"])], cwd=ROOT, capture_output=True, text=True, timeout=60)
+            assert said.returncode == 0, said.stderr
+            request_s = len(read_wav(request)) / 2 / 16000
+            played = voiced_seconds(heard, after_s=request_s)
+            assert played >= 0.9 * voiced_seconds(expected), (played, turns[0]["reply"])
 
 
 def test_saying_stop_over_the_reply_cuts_it_short(vmic: VirtualMic, tmp_path: Path) -> None:

@@ -89,6 +89,8 @@ class VirtualMic:
         self.log_path = self.root / "pulseaudio.log"
         self._proc: subprocess.Popen[bytes] | None = None
         self._keeper: subprocess.Popen[bytes] | None = None
+        self._latency = [f"--latency-msec={LATENCY_MS}"]
+        """What test clients ask of the server (nothing in :meth:`plain`)."""
         self._clients: list[subprocess.Popen[bytes]] = []
         self._saved_env: dict[str, str | None] | None = None
 
@@ -146,11 +148,7 @@ class VirtualMic:
             self._wait_ready(timeout)
             self.pactl("set-default-sink", SINK)
             self.pactl("set-default-source", SOURCE)
-            self._keeper = subprocess.Popen(
-                ["parec", f"--device={SOURCE}", f"--latency-msec={LATENCY_MS}", "--raw"],
-                env=self._client_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            self._keep()
         except BaseException:
             self._terminate()
             raise
@@ -158,6 +156,28 @@ class VirtualMic:
         self._apply_env()
         reinitialise_portaudio()
         return self
+
+    def _keep(self) -> None:
+        self._keeper = subprocess.Popen(
+            ["parec", f"--device={SOURCE}", f"--latency-msec={LATENCY_MS}", "--raw"],
+            env=self._client_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    @contextlib.contextmanager
+    def plain(self) -> Iterator[VirtualMic]:
+        """The sink as a user's own null sink would be, without the low-latency keeper: it
+        then runs in long blocks unless a client asks for low latency, so streams start late
+        and the echo of what is played comes back after an unknown, changing delay."""
+        _end(self._keeper)
+        self._keeper = None
+        self._latency = []
+        try:
+            yield self
+        finally:
+            self._latency = [f"--latency-msec={LATENCY_MS}"]
+            if self.running and self._keeper is None:
+                self._keep()
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         command = [
@@ -276,7 +296,7 @@ class VirtualMic:
     def play(self, wav: Path, *, wait: bool = True) -> subprocess.Popen[bytes]:
         """Play ``wav`` into the sink, as if spoken into the microphone; wait unless told not."""
         proc = self._client(
-            ["paplay", f"--device={SINK}", f"--latency-msec={LATENCY_MS}", str(wav)]
+            ["paplay", f"--device={SINK}", *self._latency, str(wav)]
         )
         if wait:
             _, err = proc.communicate(timeout=60)
@@ -290,7 +310,7 @@ class VirtualMic:
         """Record what the sink plays (mono 16-bit WAV at ``rate`` hertz) while the block runs."""
         before = self._count("source-outputs")
         proc = self._client(
-            ["parecord", f"--device={SOURCE}", f"--latency-msec={LATENCY_MS}", f"--rate={rate}",
+            ["parecord", f"--device={SOURCE}", *self._latency, f"--rate={rate}",
              "--channels=1", "--format=s16le", "--file-format=wav", str(path)],
         )
         try:
