@@ -491,6 +491,7 @@ class VoiceLoop:
         thread = threading.Thread(target=play, name="speaking", daemon=True)
         thread.start()
         started.wait(timeout=5)
+        log.debug("started speaking (%.1f s)", audio.duration_s)
         if self.echo is not None:
             reference = audio.resampled(self.recognizer.sample_rate).pcm
             self.echo.play(reference, time.monotonic())
