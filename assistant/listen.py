@@ -513,7 +513,10 @@ class VoiceLoop:
             max_utterance_s=self.settings.max_utterance_s, start_speech_s=BARGE_IN_SPEECH_S,
         ))
         interrupted = hearing_out = False
-        while playing.is_alive() or interrupted or self.echo.echo_pending():
+        ended: float | None = None  # when playback ended (the echo's tail may still come)
+        while playing.is_alive() or interrupted or self._echo_tail(ended):
+            if ended is None and not playing.is_alive():
+                ended = time.monotonic()
             block = self.mic.read(timeout=0.05)
             if block is None:
                 continue
@@ -548,6 +551,15 @@ class VoiceLoop:
             if self.stopping.is_set():
                 return None
         return None
+
+    def _echo_tail(self, ended: float | None) -> bool:
+        """Whether the echo of a reply that has finished playing may still be on its way: by
+        the microphone samples heard, and at most the echo's delay and a second by the clock
+        (an idle sound server may stop sending the microphone anything at all)."""
+        assert self.echo is not None
+        if not self.echo.echo_pending():
+            return False
+        return ended is None or time.monotonic() - ended < (self.echo.delay_s or 0.0) + 1.0
 
     def _cut_short(self, speaker: Speaker) -> None:
         assert self.echo is not None

@@ -114,6 +114,9 @@ def stops(mic: VirtualMic, wavs: list[Path], stop_wavs: list[Path]) -> tuple[int
         session.wait("reply: ", index, 60)
         time.sleep(1.5)
     turns = session.finish()
+    if os.environ.get("BARGE_IN_VERBOSE"):
+        print("".join(line for line in session.log if "barge-in" in line or "reply:" in line))
+        print("\n".join(f"  {t['text']!r} -> {t['intent']}" for t in turns))
     stopped = [t for t in turns if t["intent"] == "stop"]
     return min(len(stopped), session.count("reply: cut short")), len(wavs)
 
