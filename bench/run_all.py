@@ -22,6 +22,8 @@ BENCHES = [
     ("safety: typed in every dialog state, spoken clean and in noise", "safety.py", ["--quick"]),
     ("text-to-speech and audio output", "tts_audio.py", ["--virtual"]),
     ("voice loop: start-up, memory, end of speech to reply", "voice.py", []),
+    ("barge-in: its own voice and a person's, through the virtual microphone", "barge_in.py",
+     ["--replies", "10", "--stops", "10", "--sink", "low-latency"]),
 ]
 
 
