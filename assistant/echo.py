@@ -87,7 +87,6 @@ class EchoCanceller:
         self._position: int | None = None
         self._heard = np.zeros(0, dtype=np.float32)
         """The latest microphone samples (for measuring the delay)."""
-
         self._count = 0
         """Microphone samples processed since the reply began."""
         self.delay: int | None = None
