@@ -164,7 +164,7 @@ class Dialog:
         and ends whatever the dialog was waiting for (an answer, a choice, a yes or no)."""
         text = " ".join(text.split())
         match = self.matcher.match(text)
-        if self._is_safety(match):
+        if self.is_safety(match):
             return self._safety_turn(match, text)
         if self.state.check_in:
             turn = self._resolve_check_in(match, text)
@@ -231,9 +231,10 @@ class Dialog:
 
     def _safety(self, text: str) -> Match | None:
         match = self.matcher.match(text)
-        return match if self._is_safety(match) else None
+        return match if self.is_safety(match) else None
 
-    def _is_safety(self, match: Match) -> bool:
+    def is_safety(self, match: Match) -> bool:
+        """Whether ``match`` is one of the pack's safety intents."""
         return match.intent is not None and self.pack.intents[match.intent].safety
 
     def _safety_turn(self, match: Match, text: str) -> Turn:
@@ -269,7 +270,7 @@ class Dialog:
         phrase model hears the pack's words, "oat milk", where an open one hears "old milk")."""
         for reading in readings:
             other = self.matcher.match(reading)
-            if other.intent is None or self._is_safety(other):
+            if other.intent is None or self.is_safety(other):
                 continue
             better = (match.intent is None
                       or other.confidence >= match.confidence + READING_MARGIN

@@ -163,11 +163,11 @@ class EchoCanceller:
             self._measure()
             if self.delay is None and self._count >= self._search_span():
                 return block  # no echo of the reply reaches the microphone: nothing to remove
-        far = self._aligned(usable, start, captured_until - len(near) / self.sample_rate)
         if self.path is not None:
             left = near[:usable] - self._through_path(start, usable)
             subtracted: bytes = np.clip(left, -32768, 32767).astype(np.int16).tobytes()
             return subtracted + block[usable * 2 :]
+        far = self._aligned(usable, start, captured_until - len(near) / self.sample_rate)
         out = [
             self._processor.process(near[i : i + self.frame], far[i : i + self.frame])
             for i in range(0, usable, self.frame)
@@ -182,9 +182,8 @@ class EchoCanceller:
         out = np.frombuffer(cleaned, dtype=np.int16).copy()
         if self._start is not None and len(self._reference):
             searching = self.delay is None and self._count < self._search_span()
-            settling = self.path is None and self.delay is not None and (
-                self._count - self._locked_at) < (
-                SETTLE_S * self.sample_rate)
+            settling = (self.delay is not None and self.path is None
+                        and self._count - self._locked_at < SETTLE_S * self.sample_rate)
             if searching or settling:
                 return bytes(len(cleaned))
         near = np.frombuffer(raw, dtype=np.int16).astype(np.float32)
@@ -202,15 +201,12 @@ class EchoCanceller:
         to the new delay and what it let through was the reply, not a person."""
         if self._start is None or not len(self._reference):
             return False
-        found = find_delay(self._heard, self._reference, end_at=self._count,
-                           max_delay=int(MAX_DELAY_S * self.sample_rate))
+        found = self._find()
         if found is None or (self.delay is not None and abs(found - self.delay) <= (
                 DELAY_TOLERANCE_S * self.sample_rate)):
             return False
-        log.debug("echo moved to %.0f ms", found * 1000 / self.sample_rate)
-        self.delay, self.path = found, self._fit_path(found)
-        self._locked_at = self._searched_at = self._count
-        self._processor = self._new_processor()
+        self._lock(found, self._fit_path(found), "moved to")
+        self._searched_at = self._count
         return True
 
     # ------------------------------------------------------------------------ the delay
@@ -234,8 +230,7 @@ class EchoCanceller:
         if len(self._heard) < int(SEARCH_WINDOW_S * self.sample_rate):
             return
         self._searched_at = self._count
-        found = find_delay(self._heard, self._reference, end_at=self._count,
-                           max_delay=int(MAX_DELAY_S * self.sample_rate))
+        found = self._find()
         if found is None:
             return
         path = self._fit_path(found)
@@ -247,19 +242,21 @@ class EchoCanceller:
                 # the same echo; a window that is no copy of the reply while it was (a person
                 # talking over it) does not end the subtraction
                 return
-        log.debug("echo delay %.0f ms (%s)", found * 1000 / self.sample_rate,
+        self._lock(found, path, "delay")
+
+    def _lock(self, delay: int, path: np.ndarray | None, what: str) -> None:
+        """Cancel the echo at ``delay`` from now on: through ``path``, or a fresh WebRTC
+        canceller that has :data:`SETTLE_S` to learn it."""
+        log.debug("echo %s %.0f ms (%s)", what, delay * 1000 / self.sample_rate,
                   "subtracted" if path is not None else "cancelled")
-        self.delay, self.path = found, path
+        self.delay, self.path = delay, path
         self._locked_at = self._count
         self._processor = self._new_processor()
 
-    def _reply(self, first: int, count: int) -> np.ndarray:
-        """``count`` reply samples from index ``first`` (zeros outside the reply)."""
-        out = np.zeros(count, dtype=np.float64)
-        lo, hi = max(first, 0), min(first + count, len(self._reference))
-        if hi > lo:
-            out[lo - first : hi - first] = self._reference[lo:hi]
-        return out
+    def _find(self) -> int | None:
+        """The delay at which the reply explains the latest window, if it does."""
+        return find_delay(self._heard, self._reference, end_at=self._count,
+                          max_delay=int(MAX_DELAY_S * self.sample_rate))
 
     def _fit_path(self, delay: int) -> np.ndarray | None:
         """The filter that turns the reply, delayed by ``delay`` samples, into the latest
@@ -269,7 +266,7 @@ class EchoCanceller:
         first = self._count - size - delay - PATH_TAPS // 2
         if first + PATH_TAPS // 2 < -size // 2 or first > len(self._reference) - size // 2:
             return None
-        context = self._reply(first, size + PATH_TAPS - 1)
+        context = stretch(self._reference, first, size + PATH_TAPS - 1)
         taps = np.lib.stride_tricks.sliding_window_view(context, PATH_TAPS)
         near = self._heard.astype(np.float64)
         if float(np.dot(context, context)) <= 0:
@@ -285,16 +282,16 @@ class EchoCanceller:
     def _through_path(self, start: int, count: int) -> np.ndarray:
         """The echo expected in the ``count`` microphone samples from ``start``."""
         assert self.path is not None and self.delay is not None
-        context = self._reply(start - self.delay - PATH_TAPS // 2, count + PATH_TAPS - 1)
+        context = stretch(self._reference, start - self.delay - PATH_TAPS // 2,
+                          count + PATH_TAPS - 1)
         echo: np.ndarray = np.lib.stride_tricks.sliding_window_view(context, PATH_TAPS) @ self.path
         return echo
 
     def _aligned(self, count: int, start: int, block_start: float) -> np.ndarray:
         """The reply samples whose echo is in this block: by the measured delay once known;
         before that placed by the clock for the first block, then advanced sample by sample."""
-        far = np.zeros(count, dtype=np.int16)
         if self._start is None or not len(self._reference):
-            return far
+            return np.zeros(count, dtype=np.int16)
         if self.delay is not None:
             lead = int(CANCELLER_LEAD_S * self.sample_rate)
             offset = start - max(self.delay - lead, 0)
@@ -304,10 +301,16 @@ class EchoCanceller:
                     (block_start - self._start + REFERENCE_LEAD_S) * self.sample_rate)
             offset = self._position
             self._position += count
-        lo, hi = max(offset, 0), min(offset + count, len(self._reference))
-        if hi > lo:
-            far[lo - offset : hi - offset] = self._reference[lo:hi]
-        return far
+        return stretch(self._reference, offset, count).astype(np.int16)
+
+
+def stretch(signal: np.ndarray, first: int, count: int) -> np.ndarray:
+    """``count`` samples of ``signal`` from index ``first`` (float64; zeros outside it)."""
+    out = np.zeros(count, dtype=np.float64)
+    lo, hi = max(first, 0), min(first + count, len(signal))
+    if hi > lo:
+        out[lo - first : hi - first] = signal[lo:hi]
+    return out
 
 
 def find_delay(window: np.ndarray, reference: np.ndarray, *, end_at: int,
@@ -321,12 +324,10 @@ def find_delay(window: np.ndarray, reference: np.ndarray, *, end_at: int,
     win_norm = float(np.sqrt(np.dot(win, win)))
     if size == 0 or win_norm < QUIET_RMS * np.sqrt(size):
         return None
-    first = end_at - size - max_delay  # reference index paired with the window's start at
-    segment = np.zeros(size + max_delay, dtype=np.float64)  # the longest delay
-    lo, hi = max(first, 0), min(first + len(segment), len(reference))
-    if hi <= lo:
+    # the reply from where the window's start would be at the longest delay to its end
+    segment = stretch(reference, end_at - size - max_delay, size + max_delay)
+    if not segment.any():
         return None
-    segment[lo - first : hi - first] = reference[lo:hi]
     n = 1 << int(np.ceil(np.log2(len(segment) + size)))
     spectrum = np.fft.rfft(segment, n) * np.conj(np.fft.rfft(win, n))
     corr = np.fft.irfft(spectrum, n)[: max_delay + 1]

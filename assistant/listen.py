@@ -225,7 +225,7 @@ class VoiceLoop:
         topic". A safety request is never taken for an interruption."""
         match = self.dialog.matcher.match(text)
         acknowledged = match.intent in ACKNOWLEDGEMENTS and not self.dialog.asked_a_question
-        safety = match.intent is not None and self.dialog.pack.intents[match.intent].safety
+        safety = self.dialog.is_safety(match)
         unsure = confidence < BARGE_IN_CONFIDENCE and not safety
         if match.intent is not None and match.intent != "stop" and not (acknowledged or unsure):
             return False
@@ -573,7 +573,7 @@ class VoiceLoop:
         match = self.dialog.matcher.match(text)
         if match.intent is None:
             return False
-        if match.intent == "stop" or self.dialog.pack.intents[match.intent].safety:
+        if match.intent == "stop" or self.dialog.is_safety(match):
             return True
         own = set(normalize(self._saying).split())
         words = normalize(text).split()
