@@ -18,20 +18,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
-from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from listener import Listener  # noqa: E402
 from speech import synthesize  # noqa: E402
 from vmic import VirtualMic  # noqa: E402
 
@@ -46,79 +43,61 @@ REQUESTS = [
 STOP_VOICES = [("en+m3", 150), ("en-us+f2", 165), ("en-gb", 140)]
 
 
-class Session:
-    """``trust-assistant listen --no-wake --json -vv`` with its log collected."""
+def session(mic: VirtualMic) -> Listener:
+    """``listen --no-wake`` on ``mic``, ready."""
+    listener = Listener(mic, "--no-wake")
+    listener.wait_ready()
+    return listener
 
-    def __init__(self, mic: VirtualMic) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "listen", "--no-wake", "--json", "-vv"],
-            cwd=ROOT, env={**os.environ, **mic.env}, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        )
-        self.log: list[str] = []
-        self._reader = threading.Thread(target=self._read, args=(self.proc.stderr,),
-                                        daemon=True)
-        self._reader.start()
 
-    def _read(self, stream: IO[bytes] | None) -> None:
-        assert stream is not None
-        for raw in stream:
-            self.log.append(raw.decode(errors="replace"))
+def reply_number(listener: Listener, index: int, timeout: float = 60) -> bool:
+    """Wait until the loop has finished (or cut) its ``index``-th reply."""
+    try:
+        listener.wait_for("reply: ", timeout, count=index)
+    except AssertionError:
+        return False
+    return True
 
-    def count(self, text: str) -> int:
-        return sum(text in line for line in self.log)
 
-    def wait(self, text: str, count: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while self.count(text) < count:
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                return False
-            time.sleep(0.05)
-        return True
-
-    def finish(self) -> list[dict[str, object]]:
-        self.proc.send_signal(signal.SIGINT)
-        out, _ = self.proc.communicate(timeout=60)
-        self._reader.join(timeout=5)
-        return [json.loads(line) for line in out.decode().splitlines() if line.startswith("{")]
+def finish(listener: Listener) -> list[dict[str, object]]:
+    listener.proc.send_signal(signal.SIGINT)
+    return listener.finish(timeout=60)[1]
 
 
 def replies_in_a_row(mic: VirtualMic, wavs: list[Path], gap_s: float) -> tuple[int, int, int]:
     """(played to the end, cut short, extra turns) for ``wavs`` said one after the other."""
-    session = Session(mic)
-    if not session.wait("ready:", 1, 90):
-        raise SystemExit("".join(session.log[-20:]))
-    time.sleep(0.5)
+    listener = session(mic)
     for index, wav in enumerate(wavs, 1):
         mic.play(wav)
-        if not session.wait("reply: ", index, 60):
+        if not reply_number(listener, index):
             print(f"  request {index}: no reply", flush=True)
         time.sleep(gap_s)
-    turns = session.finish()
-    whole = session.count("reply: played to the end")
-    cut = session.count("reply: cut short")
+    turns = finish(listener)
+    whole = listener.count("reply: played to the end")
+    cut = listener.count("reply: cut short")
     return whole, cut, max(len(turns) - len(wavs), 0)
 
 
 def stops(mic: VirtualMic, wavs: list[Path], stop_wavs: list[Path]) -> tuple[int, int]:
     """(tries where "stop" cut the reply short and was the turn, tries)."""
-    session = Session(mic)
-    if not session.wait("ready:", 1, 90):
-        raise SystemExit("".join(session.log[-20:]))
-    time.sleep(0.5)
+    listener = session(mic)
     for index, (wav, stop) in enumerate(zip(wavs, stop_wavs, strict=True), 1):
         mic.play(wav)
-        session.wait("started speaking", index, 30)
+        try:
+            listener.wait_for("started speaking", 30, count=index)
+        except AssertionError:
+            print(f"  request {index}: no reply", flush=True)
         time.sleep(1.5)
         mic.play(stop)
-        session.wait("reply: ", index, 60)
+        reply_number(listener, index)
         time.sleep(1.5)
-    turns = session.finish()
+    turns = finish(listener)
     if os.environ.get("BARGE_IN_VERBOSE"):
-        print("".join(line for line in session.log if "barge-in" in line or "reply:" in line))
+        print("".join(line for line in listener.stderr
+                      if "barge-in" in line or "reply:" in line))
         print("\n".join(f"  {t['text']!r} -> {t['intent']}" for t in turns))
     stopped = [t for t in turns if t["intent"] == "stop"]
-    return min(len(stopped), session.count("reply: cut short")), len(wavs)
+    return min(len(stopped), listener.count("reply: cut short")), len(wavs)
 
 
 def main(argv: list[str]) -> int:
