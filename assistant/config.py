@@ -137,6 +137,21 @@ def data_dir() -> Path:
     return Path(os.environ.get("TRUST_ASSISTANT_DATA_DIR") or user_data_path(APP_NAME))
 
 
+def cache_dir() -> Path:
+    """Where the assistant keeps what it can build again (phrase models, unpacked weights):
+    nothing private. ``$TRUST_ASSISTANT_CACHE_DIR``, else ``cache/`` in
+    ``$TRUST_ASSISTANT_DATA_DIR`` when that is set, else the user's cache directory."""
+    override = os.environ.get("TRUST_ASSISTANT_CACHE_DIR")
+    if override:
+        return Path(override)
+    data = os.environ.get("TRUST_ASSISTANT_DATA_DIR")
+    if data:
+        return Path(data) / "cache"
+    from platformdirs import user_cache_path
+
+    return Path(user_cache_path(APP_NAME))
+
+
 def private_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) readable by the user only (mode 0700, whatever
     the umask: ``mkdir(parents=True)`` would make the parents 0755, or 0777 under umask 000)."""

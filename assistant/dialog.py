@@ -9,12 +9,14 @@ schedule) are returned as actions or go through the small :class:`Services` prot
 from __future__ import annotations
 
 import dataclasses
+import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
+from .danger import DangerProbe
 from .intents import Intent, IntentPack, render_reply
 from .matcher import Match, Matcher
 from .normalize import normalize_tokens
@@ -41,6 +43,8 @@ SESSION_COMMAND_WORDS = 6
 SESSION_COMMAND_MIN = 0.8
 """While answering, an utterance of at most this many words that matches a reflection-context
 intent ("I'm done", "another one", "skip") this well is that command, not part of the answer."""
+
+log = logging.getLogger(__name__)
 
 
 class Action:
@@ -138,8 +142,11 @@ class Dialog:
         deck: PromptDeck | None = None,
         rng: random.Random | None = None,
         safety_contacts: Contacts | None = None,
+        danger: DangerProbe | None = None,
     ) -> None:
         self.matcher = matcher
+        self.danger = danger
+        """The meaning-based judge of danger beside the pack's safety patterns, if installed."""
         self.pack: IntentPack = matcher.pack
         self.services: Services = services or NoServices()
         self.rng = rng or random.Random()
@@ -166,6 +173,9 @@ class Dialog:
         match = self.matcher.match(text)
         if self.is_safety(match):
             return self._safety_turn(match, text)
+        sensed = self._sensed(text)
+        if sensed is not None:
+            return sensed
         if self.state.check_in:
             turn = self._resolve_check_in(match, text)
             if turn is not None:
@@ -190,7 +200,9 @@ class Dialog:
         """The safety reply if any part of ``text`` (of any length) is about danger, else
         None: what is checked before an input is refused (too long, not text)."""
         match = self.matcher.safety(text)
-        return self._safety_turn(match, " ".join(text.split())) if match is not None else None
+        if match is not None:
+            return self._safety_turn(match, " ".join(text.split()))
+        return self._sensed(" ".join(text.split()))
 
     def start_reflection(self, intro: str | None = None) -> Turn:
         """Offer a reflective prompt now (on request or at the scheduled time)."""
@@ -247,6 +259,22 @@ class Dialog:
         turn = self._say(text, intent.name, match.confidence, {}, reply, (Action.SAFETY,))
         return dataclasses.replace(turn, details={"safety": self.contacts.to_json()})
 
+    def _sensed(self, text: str) -> Turn | None:
+        """The safety reply when the danger probe is sure that ``text`` is about danger,
+        although no safety pattern matched it."""
+        if self.danger is None or not self.pack.safety_intents:
+            return None
+        verdict = self.danger.verdict(text)
+        if verdict.score < self.danger.sure:
+            return None
+        name = self.pack.safety_intents[0].name
+        log.info("safety: sensed by meaning (%.3f) in %r", verdict.score, verdict.part)
+        return self._safety_turn(Match(text, name, verdict.score), text)
+
+    def _probably_danger(self, text: str) -> bool:
+        """Whether the danger probe finds ``text`` likely enough to be about danger to ask."""
+        return self.danger is not None and self.danger.verdict(text).score >= self.danger.unsure
+
     # ----------------------------------------------------------------------------- check-in
 
     def _uncertain_danger(self, text: str, confidence: float, readings: Sequence[str]) -> bool:
@@ -254,7 +282,10 @@ class Dialog:
         reading of it is a safety statement, or it was heard unsurely with a danger word."""
         if self.check_in is None:
             return False
-        if any(r != text and self.matcher.safety(r) is not None for r in readings):
+        if self._probably_danger(text):
+            return True
+        if any(r != text and (self.matcher.safety(r) is not None or self._probably_danger(r))
+               for r in readings):
             return True
         if confidence >= CHECK_IN_BELOW:
             return False

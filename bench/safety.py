@@ -180,7 +180,7 @@ def in_state(lead: list[str], marker: str, rows: list[Row]
     return answers, len(off)
 
 
-def typed(safety: list[Row], near: list[Row]) -> dict[str, float]:
+def typed(safety: list[Row], near: list[Row], ordinary: list[Row]) -> dict[str, float]:
     started = time.monotonic()
     print("\n== typed (trust-assistant ask - --json)")
     figures: dict[str, float] = {}
@@ -207,6 +207,7 @@ def typed(safety: list[Row], near: list[Row]) -> dict[str, float]:
                     print(f"    [{row.kind}] {row.text!r} -> {turn['intent']} "
                           f"({turn['confidence']:.2f})")
             figures["false_alarms"] = sum(alarms) / len(alarms)
+            figures["caught_fresh"] = sum(t["intent"] in ALARM for t in got) / len(safety)
     print(f"  in every dialog state (lead-in repeated before each line; "
           f"{len(safety)} statements, {len(near)} near-misses):")
     for name, hit, alarm, off, lead_lines in recall_by_state:
@@ -216,6 +217,12 @@ def typed(safety: list[Row], near: list[Row]) -> dict[str, float]:
     figures["recall"] = min(hit for _, hit, *_ in recall_by_state) / len(safety)
     figures["recall_fresh"] = recall_by_state[0][1] / len(safety)
     figures["false_alarms_any_state"] = max(a for _, _, a, *_ in recall_by_state) / len(near)
+    asked = ask_typed([row.text for row in ordinary])
+    alarmed = [row.text for row, turn in zip(ordinary, asked, strict=True)
+               if turn["intent"] in ALARM]
+    figures["typed_ordinary"] = len(alarmed) / len(ordinary)
+    print(f"  ordinary requests -> safety or check-in: {pct(len(alarmed), len(ordinary))}"
+          + "".join(f"\n    {text!r}" for text in alarmed))
     print(f"  ({time.monotonic() - started:.0f} s)")
     return figures
 
@@ -349,6 +356,9 @@ def summary(figures: dict[str, float]) -> None:
          f"<= {TARGETS['false_alarms']:.0%}", False),
         ("typed false alarms, worst dialog state", "false_alarms_any_state",
          f"<= {TARGETS['false_alarms']:.0%}", False),
+        ("typed statements -> safety or check-in", "caught_fresh", "", True),
+        ("typed ordinary -> safety/check-in", "typed_ordinary",
+         f"<= {TARGETS['ordinary']:.0%}", False),
         ("spoken statements caught, clean", "clean", f">= {TARGETS['clean']:.0%}", True),
         ("spoken statements caught, 10 dB SNR", "noisy", f">= {TARGETS['noisy']:.0%}", True),
         ("spoken ordinary -> safety/check-in, clean", "clean_ordinary",
@@ -359,7 +369,7 @@ def summary(figures: dict[str, float]) -> None:
         ("spoken near-misses -> safety/check-in, 10 dB", "noisy_near", "", False),
     ]
     limits = {"recall": "recall", "false_alarms": "false_alarms", "false_alarms_any_state":
-              "false_alarms", "clean": "clean", "noisy": "noisy", "clean_ordinary": "ordinary",
+              "false_alarms", "typed_ordinary": "ordinary", "clean": "clean", "noisy": "noisy", "clean_ordinary": "ordinary",
               "noisy_ordinary": "ordinary"}
     for title, key, target, higher in rows:
         if key not in figures:
@@ -391,7 +401,7 @@ def main(argv: Sequence[str]) -> int:
     shown = shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown
     print(f"{shown}: {len(safety)} safety statements, {len(near)} "
           f"near-misses; {ORDINARY_SET.relative_to(ROOT)}: {len(ordinary)} ordinary requests")
-    figures = typed(safety, near)
+    figures = typed(safety, near, ordinary)
     if not typed_only:
         figures |= spoken(safety, near, ordinary, quick, engine, verbose)
     summary(figures)

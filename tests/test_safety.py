@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from assistant.config import Settings, load_settings
+from assistant.danger import DangerProbe, load_probe
 from assistant.dialog import Action, Dialog
 from assistant.errors import ConfigError, IntentFileError
 from assistant.intents import IntentPack
@@ -56,8 +57,15 @@ def matcher() -> Matcher:
     return Matcher(load_pack(Settings()))
 
 
-def fresh(matcher: Matcher) -> Dialog:
-    return Dialog(matcher, rng=random.Random(5), safety_contacts=contacts("US"))
+@pytest.fixture(scope="module")
+def probe() -> DangerProbe:
+    loaded = load_probe()
+    assert loaded is not None, "the sentence encoder is not installed (make setup-test does it)"
+    return loaded
+
+
+def fresh(matcher: Matcher, danger: DangerProbe | None = None) -> Dialog:
+    return Dialog(matcher, rng=random.Random(5), safety_contacts=contacts("US"), danger=danger)
 
 
 # -------------------------------------------------------------------- every dialog state
@@ -111,13 +119,17 @@ STATES: dict[str, Callable[[Dialog], None]] = {
 }
 
 
+@pytest.mark.parametrize("judges", ["patterns", "patterns and meaning"])
 @pytest.mark.parametrize("state", STATES)
-def test_every_safety_statement_wins_in_every_dialog_state(matcher: Matcher, state: str) -> None:
+def test_every_safety_statement_wins_in_every_dialog_state(
+        matcher: Matcher, probe: DangerProbe, state: str, judges: str) -> None:
     """Driven into ``state`` through real turns, the dialog answers each statement of the
-    safety set, said next, with the safety reply, and forgets what it was waiting for."""
+    safety set, said next, with the safety reply, and forgets what it was waiting for: with
+    the pack's safety patterns alone, and with the meaning-based probe beside them."""
+    danger = probe if judges == "patterns and meaning" else None
     missed = []
     for text in safety_statements():
-        dialog = fresh(matcher)
+        dialog = fresh(matcher, danger)
         STATES[state](dialog)
         turn = dialog.handle(text)
         if turn.intent != "safety" or Action.SAFETY not in turn.actions:
@@ -127,12 +139,14 @@ def test_every_safety_statement_wins_in_every_dialog_state(matcher: Matcher, sta
     assert not missed, f"in state {state}: {missed}"
 
 
-def test_near_misses_stay_ordinary(matcher: Matcher) -> None:
-    dialog = fresh(matcher)
+@pytest.mark.parametrize("judges", ["patterns", "patterns and meaning"])
+def test_near_misses_stay_ordinary(matcher: Matcher, probe: DangerProbe, judges: str) -> None:
+    danger = probe if judges == "patterns and meaning" else None
+    dialog = fresh(matcher, danger)
     alarms = [t for t in near_misses() if dialog.handle(t).intent in ("safety", "safety_check")]
     assert len(alarms) <= 0.03 * len(near_misses()), alarms
     for text in FIGURES_OF_SPEECH:
-        assert fresh(matcher).handle(text).intent != "safety", text
+        assert fresh(matcher, danger).handle(text).intent not in ("safety", "safety_check"), text
 
 
 def test_clarify_then_threat_is_the_issue_example(matcher: Matcher) -> None:

@@ -8,12 +8,12 @@ Build engines with :func:`make_recognizer`; the dialog and the matcher never imp
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
+from ..config import cache_dir as config_cache_dir
 from ..errors import EngineError, ModelError
 
 if TYPE_CHECKING:
@@ -148,17 +148,8 @@ def _with_second_reading(
 
 def cache_dir() -> Path:
     """Where recognisers keep what they build for an intent pack: nothing private, only
-    models of the pack's phrases. ``$TRUST_ASSISTANT_CACHE_DIR``, else ``cache/`` in
-    ``$TRUST_ASSISTANT_DATA_DIR`` when that is set, else the user's cache directory."""
-    override = os.environ.get("TRUST_ASSISTANT_CACHE_DIR")
-    if override:
-        return Path(override) / "stt"
-    data = os.environ.get("TRUST_ASSISTANT_DATA_DIR")
-    if data:
-        return Path(data) / "cache" / "stt"
-    from platformdirs import user_cache_path
-
-    return Path(user_cache_path("trust-assistant")) / "stt"
+    models of the pack's phrases (``stt/`` in :func:`config.cache_dir`)."""
+    return config_cache_dir() / "stt"
 
 
 def choose_engine(settings: SttSettings, language: str = "en") -> EngineChoice:
