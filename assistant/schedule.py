@@ -24,13 +24,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from datetime import time as dtime
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import DAILY, FR, MO, SA, SU, TH, TU, WE, rrule, weekday
-
-if TYPE_CHECKING:
-    from .state import StateStore
 
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAYS = ("daily", "weekdays", "weekends", *DAY_NAMES)
@@ -126,7 +123,7 @@ class Schedule:
         start = _wall(after, zone) - timedelta(days=1)
         for naive in self._rule(start).xafter(start, count=800, inc=True):
             moment = resolve_local(naive, zone)
-            if _utc(moment) > _utc(after):
+            if to_utc(moment) > to_utc(after):
                 return moment
         raise ValueError(f"no time matches the schedule {self}")  # unreachable: 800 days
 
@@ -137,8 +134,8 @@ class Schedule:
         naive_times = self._rule(wall - timedelta(days=8)).between(
             wall - timedelta(days=8), wall + timedelta(days=1), inc=True)
         moments = [resolve_local(n, zone) for n in naive_times]
-        past = [m for m in moments if _utc(m) <= _utc(at)]
-        return max(past, key=_utc) if past else None
+        past = [m for m in moments if to_utc(m) <= to_utc(at)]
+        return max(past, key=to_utc) if past else None
 
     def _rule(self, start: datetime) -> rrule:
         at = self.clock_time
@@ -197,11 +194,11 @@ def resolve_local(naive: datetime, zone: tzinfo) -> datetime:
 
 def _exists(moment: datetime) -> bool:
     """True when the aware local ``moment`` is a real wall-clock time in its zone."""
-    back = _utc(moment).astimezone(moment.tzinfo)
+    back = to_utc(moment).astimezone(moment.tzinfo)
     return back.replace(tzinfo=None) == moment.replace(tzinfo=None)
 
 
-def _utc(moment: datetime) -> datetime:
+def to_utc(moment: datetime) -> datetime:
     _zone_of(moment)
     return moment.astimezone(timezone.utc)
 
@@ -214,59 +211,7 @@ def _zone_of(moment: datetime) -> tzinfo:
 
 
 def _wall(moment: datetime, zone: tzinfo) -> datetime:
-    return _utc(moment).astimezone(zone).replace(tzinfo=None)
-
-
-class Reminder:
-    """Decides when to offer the scheduled reflection, remembering offers in ``store``.
-
-    Each scheduled time fires once: :meth:`due` turns true from that minute on (until
-    :data:`MISSED_WINDOW` has passed) and records the offer, so the next call is false. Only
-    scheduled times after the schedule was set count, and only the most recent one is ever
-    considered, so a machine that slept through several prompts offers one, not several.
-    """
-
-    def __init__(self, store: StateStore, window: timedelta = MISSED_WINDOW) -> None:
-        self.store = store
-        self.window = window
-
-    def due(self, now: datetime) -> bool:
-        """True once per scheduled time, from that time on; records the offer."""
-        return self._take(now) is not None
-
-    def missed_on_start(self, now: datetime) -> datetime | None:
-        """At start-up: the most recent scheduled time missed within :attr:`window`, or None.
-
-        It is recorded as offered, so :meth:`due` does not offer it again.
-        """
-        return self._take(now)
-
-    def pending(self, now: datetime) -> datetime | None:
-        """The scheduled time that should be offered at ``now``, without recording it."""
-        state = self.store.load()
-        if state.schedule is None:
-            return None
-        slot = state.schedule.previous_time(now)
-        if slot is None or _utc(now) - _utc(slot) > self.window:
-            return None
-        floors = [t for t in (state.schedule_set, state.last_offered) if t is not None]
-        if any(_utc(slot) <= _utc(floor) for floor in floors):
-            return None
-        return slot
-
-    def _take(self, now: datetime) -> datetime | None:
-        slot = self.pending(now)
-        if slot is not None:
-            self.store.update(last_offered=slot)
-        return slot
-
-    @staticmethod
-    def intro(slot: datetime, now: datetime) -> str:
-        """What to say before the prompt: on time, or gently noting it was missed."""
-        at = spoken_time(slot.time())
-        if _utc(now) - _utc(slot) <= LATE_AFTER:
-            return "It's time for your reflection. Here is today's question."
-        return f"Your reflection was due at {at}. Here is today's question, if you'd like it."
+    return to_utc(moment).astimezone(zone).replace(tzinfo=None)
 
 
 def upcoming(schedule: Schedule, after: datetime, count: int) -> list[datetime]:

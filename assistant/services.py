@@ -15,7 +15,8 @@ from datetime import date, datetime
 
 from .errors import AssistantError
 from .journal import Entry, Journal
-from .schedule import Clock, Reminder, Schedule, SystemClock
+from .reminder import Reminder
+from .schedule import Clock, Schedule, SystemClock
 from .state import State, StateStore
 
 log = logging.getLogger(__name__)

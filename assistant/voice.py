@@ -300,7 +300,8 @@ def _speaker_or_none(settings: Settings) -> Speaker | None:
 
 def _reminder_check() -> Callable[[], str | None]:
     """Returns the intro to say when the scheduled reflection is due, else None."""
-    from .schedule import Reminder, SystemClock
+    from .reminder import Reminder
+    from .schedule import SystemClock
     from .services import make_services
 
     clock = SystemClock()

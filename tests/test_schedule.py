@@ -14,7 +14,8 @@ import pytest
 
 from assistant.config import config_dir
 from assistant.errors import ConfigError
-from assistant.schedule import Reminder, Schedule, spoken_time, upcoming
+from assistant.reminder import Reminder
+from assistant.schedule import Schedule, spoken_time, upcoming
 from assistant.state import State, StateStore
 
 LONDON = ZoneInfo("Europe/London")

@@ -244,7 +244,7 @@ def vocabulary_report(
 ) -> list[str]:
     """Lines for ``intents check``: which words of the pack the configured engine does not
     know, and what is done about them. Does not load the engine."""
-    from . import vocabulary
+    from . import coverage
 
     try:
         choice = choose_engine(settings, pack.language if pack is not None else "en")
@@ -253,5 +253,5 @@ def vocabulary_report(
     if choice.engine == "whisper":
         return [f"whisper ({choice.model}): open vocabulary, every word of the intent pack can "
                 "be written; the pack's phrases do not bias it"]
-    return vocabulary.report(pack, choice.engine, choice.model, extra_phrases,
+    return coverage.report(pack, choice.engine, choice.model, extra_phrases,
                              _user_dict(settings))

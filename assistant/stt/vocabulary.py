@@ -33,7 +33,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, cycle
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import templates
@@ -687,55 +686,3 @@ def _as_sequence(node: Node) -> Sequence:
 
 
 # ---------------------------------------------------------------------- missing words
-
-
-def known_words(engine: str, model: Path | None = None,
-                user_dict: Path | None = None) -> set[str] | None:
-    """The words ``engine`` can recognise with ``model``; None when that cannot be told
-    (a Vosk model without a word list)."""
-    if engine == "pocketsphinx":
-        from .pocketsphinx import dictionary_path, read_dictionary_words
-
-        words = read_dictionary_words(dictionary_path(model))
-        return words | (read_dictionary_words(user_dict) if user_dict else set())
-    if engine == "vosk":
-        from .vosk import model_words
-
-        return model_words(model) if model is not None else None
-    raise ValueError(f"unknown engine {engine!r}")
-
-
-def missing_words(
-    pack: IntentPack | None,
-    engine: str,
-    model: Path | None = None,
-    extra_phrases: Iterable[str] = (),
-    user_dict: Path | None = None,
-) -> list[str]:
-    """Words of ``pack`` (and ``extra_phrases``) that ``engine`` with ``model`` does not know,
-    sorted; empty when every word is known or when the model has no word list."""
-    known = known_words(engine, model, user_dict)
-    if known is None:
-        return []
-    return sorted(Vocabulary.from_pack(pack, extra_phrases).words() - known)
-
-
-def report(
-    pack: IntentPack | None,
-    engine: str,
-    model: Path | None = None,
-    extra_phrases: Iterable[str] = (),
-    user_dict: Path | None = None,
-) -> list[str]:
-    """Human-readable lines on the pack's words that ``engine`` does not know, and what the
-    recogniser does about them (for ``intents check``)."""
-    vocabulary = Vocabulary.from_pack(pack, extra_phrases)
-    words = vocabulary.words()
-    known = known_words(engine, model, user_dict)
-    if engine == "pocketsphinx":
-        from .pocketsphinx import missing_report
-
-        return missing_report(sorted(words - (known or set())), len(words))
-    from .vosk import missing_report as vosk_report
-
-    return vosk_report(None if known is None else sorted(words - known), len(words), model)
