@@ -29,7 +29,7 @@ CONVERSATION = frozenset({
     "help", "repeat", "tell_me_more", "stop", "goodbye", "thanks", "slower", "faster",
     "greeting", "yes", "no", "privacy",
 })
-"""Intents about the conversation itself rather than a topic."""
+"""What intents about the conversation itself rather than a topic do (their ``does:``)."""
 
 REFLECTION = "reflection"
 """Dialog context while the person answers a reflective prompt."""
@@ -275,16 +275,22 @@ class Dialog:
         """Whether the danger probe finds ``text`` likely enough to be about danger to ask."""
         return self.danger is not None and self.danger.verdict(text).score >= self.danger.unsure
 
+    def _surely_danger(self, text: str) -> bool:
+        """Whether the danger probe is sure ``text`` is about danger (another reading of speech
+        asks only then: a second reading that is merely likely is too often misheard)."""
+        return self.danger is not None and self.danger.verdict(text).score >= self.danger.sure
+
     # ----------------------------------------------------------------------------- check-in
 
     def _uncertain_danger(self, text: str, confidence: float, readings: Sequence[str]) -> bool:
-        """Whether speech might be about danger although it was not heard as such: another
-        reading of it is a safety statement, or it was heard unsurely with a danger word."""
+        """Whether what was said might be about danger although no judge is sure: the danger
+        probe finds it likely, another reading of the speech is a safety statement, or it was
+        heard unsurely with a danger word."""
         if self.check_in is None:
             return False
         if self._probably_danger(text):
             return True
-        if any(r != text and (self.matcher.safety(r) is not None or self._probably_danger(r))
+        if any(r != text and (self.matcher.safety(r) is not None or self._surely_danger(r))
                for r in readings):
             return True
         if confidence >= CHECK_IN_BELOW:
@@ -324,11 +330,11 @@ class Dialog:
         check_in = self.check_in
         if check_in is None:
             return None
-        if match.intent == "no":
+        if self.pack.does(match.intent, "no"):
             return self._safety_turn(
                 Match(match.text, self.pack.safety_intents[0].name, match.confidence), text)
         safe = self.matcher.match(text, context=check_in.context, only=(check_in.name,))
-        if match.intent == "yes":
+        if self.pack.does(match.intent, "yes"):
             safe = match
         elif safe.intent is None:
             return None
@@ -355,10 +361,10 @@ class Dialog:
             return self._safety_turn(match, text)
         if match.ambiguous and self._clarifiable(match):
             return self._clarify(match, text)
-        handler = _HANDLERS.get(intent.name)
+        handler = _HANDLERS.get(intent.does or "")
         if handler is not None:
             return handler(self, intent, match, text)
-        if intent.prompts or intent.name not in CONVERSATION:
+        if intent.prompts or intent.does not in CONVERSATION:
             return self._topic(intent, match, text)
         return self._say(text, intent.name, match.confidence, match.slots,
                          render_reply(intent.replies[0], match.slots))
@@ -382,13 +388,13 @@ class Dialog:
     def _fallback(self) -> str:
         topics = [i.topic for i in self.pack.visible(None) if i.prompts] or [
             i.topic for i in self.pack.visible(None)
-            if i.name not in CONVERSATION and not i.safety
+            if i.does not in CONVERSATION and not i.safety
         ]
         picked = self.rng.sample(topics, min(3, len(topics)))
         if not picked:
             return "Sorry, I can't help with that."
         listed = picked[0] if len(picked) == 1 else ", ".join(picked[:-1]) + " or " + picked[-1]
-        help_hint = " Say help to hear more." if "help" in self.pack.intents else ""
+        help_hint = " Say help to hear more." if self.pack.doing("help") else ""
         return f"Sorry, I can't help with that. I can talk about {listed}.{help_hint}"
 
     # --------------------------------------------------------------------------- clarifying
@@ -396,7 +402,8 @@ class Dialog:
     def _clarifiable(self, match: Match) -> bool:
         names = [name for name, _ in match.alternatives[:2]]
         return len(names) == 2 and all(
-            n in self.pack.intents and n not in CONVERSATION and not self.pack.intents[n].safety
+            n in self.pack.intents and self.pack.intents[n].does not in CONVERSATION
+            and not self.pack.intents[n].safety
             and not self.pack.intents[n].slot_lists()
             for n in names
         )
@@ -443,11 +450,11 @@ class Dialog:
 
     def _resolve_offer(self, match: Match, text: str) -> Turn | None:
         topic = self.state.offer_prompt_for
-        if match.intent == "yes":
+        if self.pack.does(match.intent, "yes"):
             return self._ask_prompt(topic, text, match.confidence)
-        if match.intent == "no":
+        if self.pack.does(match.intent, "no"):
             self.state.offer_prompt_for = None
-            return self._say(text, "no", match.confidence, {}, self._reply_of("no"))
+            return self._say(text, match.intent, match.confidence, {}, self._reply_of("no"))
         return None
 
     def _ask_prompt(
@@ -457,12 +464,12 @@ class Dialog:
         recent = [*self.state.recent_topics, topic] if topic else self.state.recent_topics
         prompt = self.deck.draw(recent, avoid=self.state.prompt.text if self.state.prompt else None)
         if prompt is None:
-            return self._say(text, "reflection_prompt", confidence, {},
+            return self._say(text, self._name_of("reflection_prompt"), confidence, {},
                              "I have no reflective questions in this pack yet.")
         self.state.prompt = prompt
         lead = intro if intro is not None else "Here is something to reflect on."
         reply = f"{lead} {prompt.text}".strip()
-        return self._say(text, "reflection_prompt", confidence, {}, reply,
+        return self._say(text, self._name_of("reflection_prompt"), confidence, {}, reply,
                          (Action.AWAIT_ANSWER,))
 
     def _answer(self, text: str) -> Turn:
@@ -484,15 +491,24 @@ class Dialog:
         return self._say(text, None, 1.0, {}, reply)
 
     def _session_command(self, command: Match, text: str) -> Turn:
-        name = command.intent or "answer_done"
-        if name == "another_prompt":
+        if self.pack.does(command.intent, "another_prompt"):
             return self._ask_prompt(None, text, command.confidence, "Here is another one.")
         self.state.prompt = None
-        return self._say(text, name, command.confidence, {}, self._reply_of(name))
-
-    def _reply_of(self, name: str, default: str = "Okay.") -> str:
+        name = command.intent or self._name_of("answer_done")
         intent = self.pack.intents.get(name)
+        reply = self.rng.choice(intent.replies) if intent else self._reply_of("answer_done")
+        return self._say(text, name, command.confidence, {}, reply)
+
+    def _reply_of(self, behaviour: str, default: str = "Okay.") -> str:
+        """A reply of the intent that does ``behaviour``, or ``default`` if none does."""
+        intent = self.pack.doing(behaviour)
         return self.rng.choice(intent.replies) if intent else default
+
+    def _name_of(self, behaviour: str) -> str:
+        """The name of the intent that does ``behaviour`` (the behaviour's own name if none
+        does: what ``--json`` reports)."""
+        intent = self.pack.doing(behaviour)
+        return intent.name if intent else behaviour
 
 
 # -------------------------------------------------------------------------- intent handlers
@@ -530,8 +546,8 @@ def _stop(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
 
 
 def _goodbye(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:
-    return dialog._say(text, intent.name, match.confidence, {}, dialog._reply_of(intent.name),
-                       (Action.END,))
+    return dialog._say(text, intent.name, match.confidence, {},
+                       dialog.rng.choice(intent.replies), (Action.END,))
 
 
 Handler = Callable[["Dialog", Intent, Match, str], Turn]

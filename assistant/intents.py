@@ -37,8 +37,31 @@ _REPLY_SLOT = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 _TOP_KEYS = {"language", "lists", "intents"}
 _INTENT_KEYS = {
     "name", "topic", "examples", "keywords", "replies", "prompts", "safety", "context",
-    "out_of_scope", "not_safety", "question", "danger_words",
+    "out_of_scope", "not_safety", "question", "danger_words", "does",
 }
+BEHAVIOURS = {
+    "help": "say what the assistant can do",
+    "privacy": "say what the assistant keeps and where",
+    "repeat": "say the last reply again",
+    "tell_me_more": "say the next reply of the current topic",
+    "stop": "stop speaking",
+    "goodbye": "end the session",
+    "thanks": "acknowledge thanks",
+    "greeting": "greet back",
+    "slower": "speak more slowly",
+    "faster": "speak faster",
+    "yes": "accept what was offered or asked",
+    "no": "decline what was offered or asked",
+    "reflection_prompt": "ask a reflective question",
+    "reflection_schedule": "set, move, cancel or tell the daily reflection's time",
+    "journal_enable": "turn the journal on",
+    "journal_disable": "turn the journal off",
+    "journal_read_last": "read back the last journal entry",
+    "another_prompt": "(while answering) ask a different question",
+    "answer_done": "(while answering) end the answer",
+}
+"""What the dialog can do beyond replying (``does:`` of an intent) -> what that is. An intent
+without ``does:`` whose name is one of these does it too, so older packs keep working."""
 SAFETY_FIELDS = ("emergency", "crisis_line")
 """Placeholders a safety reply may use: the region's emergency number and crisis line."""
 _VALUE_KEYS = {"in", "out"}
@@ -96,6 +119,9 @@ class Intent:
     question: str | None = None
     """(A check-in) the question the assistant asks before this intent's answers can match:
     the spoken safety check-in asks "Are you safe right now?"."""
+    does: str | None = None
+    """What the dialog does for this intent beyond replying (one of :data:`BEHAVIOURS`), so
+    the code never depends on intent names: renaming an intent keeps its behaviour."""
     location: Location = field(default_factory=Location)
 
     @property
@@ -211,6 +237,15 @@ class IntentPack:
     @property
     def safety_intents(self) -> list[Intent]:
         return [i for i in self.intents.values() if i.safety]
+
+    def doing(self, behaviour: str) -> Intent | None:
+        """The intent that does ``behaviour`` (see :data:`BEHAVIOURS`), if the pack has one."""
+        return next((i for i in self.intents.values() if i.does == behaviour), None)
+
+    def does(self, name: str | None, behaviour: str) -> bool:
+        """Whether the intent called ``name`` does ``behaviour``."""
+        intent = self.intents.get(name) if name is not None else None
+        return intent is not None and intent.does == behaviour
 
 
 class PackError(IntentFileError):
@@ -486,6 +521,11 @@ class _FileChecker:
                                      or len(question) > MAX_TEXT_CHARS or context is None):
             self.error("'question:' must be text, in an intent with a 'context:' (its answers)",
                        _line(body, "question"), name)
+        does = body.get("does", name if name in BEHAVIOURS else None)
+        if does is not None and does not in BEHAVIOURS:
+            self.error(f"'does: {does}' is not something the assistant can do (one of: "
+                       f"{', '.join(BEHAVIOURS)}); leave it out for an intent that only replies",
+                       _line(body, "does"), name)
         if len(self.problems) > count_before:
             return None
         return Intent(
@@ -494,7 +534,7 @@ class _FileChecker:
             keywords=tuple(k.lower() for k in keywords), safety=bool(safety),
             context=context, out_of_scope=bool(out_of_scope), not_safety=tuple(not_safety),
             question=" ".join(question.split()) if isinstance(question, str) else None,
-            danger_words=tuple(w.lower() for w in danger_words),
+            danger_words=tuple(w.lower() for w in danger_words), does=does,
             location=Location(self.file, line, name),
         )
 

@@ -9,7 +9,7 @@ from typing import Any, Literal, overload
 from . import templates
 from .config import Settings
 from .errors import IntentFileError, Location
-from .intents import Intent, IntentPack
+from .intents import BEHAVIOURS, Intent, IntentPack
 from .matcher import Matcher
 from .runtime import intent_dirs, load_pack
 
@@ -63,7 +63,10 @@ def collisions(pack: IntentPack, matcher: Matcher) -> list[Finding]:
 
 
 def lint_pack(pack: IntentPack) -> list[Finding]:
-    findings = []
+    missing = [b for b in BEHAVIOURS if pack.doing(b) is None]
+    findings = [Finding("note", (
+        f"behaviours: no intent does {', '.join(missing)} (add an intent with 'does: NAME' to "
+        "have it; the assistant works without)"))] if missing else []
     for intent in pack.intents.values():
         where = intent.location.prefix()
         for reply in (*intent.replies, *intent.prompts):

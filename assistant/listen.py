@@ -70,8 +70,8 @@ HEARD_OUT_CONFIDENCE = 0.8
 """Speech over a reply whose echo cannot be removed exactly is acted on only when matched this
 surely (0..1): what the recogniser makes of the reply's own voice is rarely a clear request."""
 ACKNOWLEDGEMENTS = ("yes", "no", "thanks")
-"""Intents that, said over a reply that asked nothing ("okay, okay", "no no", "thanks"), mean
-"enough": the reply stops and nothing else happens."""
+"""What intents do (``does:``) that, said over a reply that asked nothing ("okay, okay",
+"no no", "thanks"), mean "enough": the reply stops and nothing else happens."""
 WAKE_SIMILARITY = 75.0
 """How close (0..100) the first words must be to the wake phrase."""
 
@@ -224,13 +224,18 @@ class VoiceLoop:
         while the reply still sounds, so a clipped "stop" comes out as "what can" or "the
         topic". A safety request is never taken for an interruption."""
         match = self.dialog.matcher.match(text)
-        acknowledged = match.intent in ACKNOWLEDGEMENTS and not self.dialog.asked_a_question
+        pack = self.dialog.pack
+        acknowledged = any(pack.does(match.intent, b) for b in ACKNOWLEDGEMENTS) and (
+            not self.dialog.asked_a_question)
         safety = self.dialog.is_safety(match)
         unsure = confidence < BARGE_IN_CONFIDENCE and not safety
-        if match.intent is not None and match.intent != "stop" and not (acknowledged or unsure):
+        stop = pack.doing("stop")
+        if match.intent is not None and not pack.does(match.intent, "stop") and not (
+                acknowledged or unsure):
             return False
         self.turns += 1
-        self._emit(Turn(text, "stop", match.confidence if match.intent else 0.0, {}, ""))
+        self._emit(Turn(text, stop.name if stop else "stop",
+                        match.confidence if match.intent else 0.0, {}, ""))
         self.follow_up_until = time.monotonic() + self.settings.follow_up_s
         self.status.show("stopped; listening...")
         return True
@@ -573,7 +578,7 @@ class VoiceLoop:
         match = self.dialog.matcher.match(text)
         if match.intent is None:
             return False
-        if match.intent == "stop" or self.dialog.is_safety(match):
+        if self.dialog.pack.does(match.intent, "stop") or self.dialog.is_safety(match):
             return True
         own = set(normalize(self._saying).split())
         words = normalize(text).split()
@@ -655,7 +660,7 @@ class VoiceLoop:
                 if not text:
                     continue
                 command = self.dialog.session_command(text)
-                if command == "answer_done" and parts:
+                if self.dialog.pack.does(command, "answer_done") and parts:
                     break
                 if command is not None:
                     turn = self.dialog.handle(text)

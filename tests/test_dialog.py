@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 
 from assistant.config import MatcherSettings, Settings
 from assistant.dialog import Action, Dialog
+from assistant.errors import IntentFileError
 from assistant.intents import IntentPack
 from assistant.matcher import Matcher
 from assistant.runtime import load_pack
@@ -191,3 +193,65 @@ def test_schedule_tells_the_services_whether_a_part_of_day_was_said(matcher: Mat
     dialog.handle("move it to ten")
     dialog.handle("move it to ten at night")
     assert seen[0].get("part_of_day") == "unsaid" and "part_of_day" not in seen[1]
+
+
+# ------------------------------------------------- behaviour comes from 'does:', not the name
+
+RENAMED = """
+language: en
+intents:
+  - name: say_that_again
+    does: repeat
+    examples: ["say that again", "repeat that"]
+    replies: ["I have nothing to repeat yet."]
+  - name: hush
+    does: stop
+    examples: ["hush", "be quiet"]
+    replies: ["Okay."]
+  - name: agree
+    does: "yes"
+    examples: ["yes", "yes please", "sure"]
+    replies: ["Good."]
+  - name: apology
+    examples: ["how do i apologise"]
+    replies: ["Start by naming what you did.", "Then listen."]
+    prompts: ["What would you want to hear?"]
+  - name: question_please
+    does: reflection_prompt
+    examples: ["give me a question"]
+    replies: ["Here is one."]
+"""
+
+
+def test_renamed_intents_keep_their_behaviour(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text(RENAMED)
+    pack = IntentPack.from_dirs([tmp_path], "en")
+    dialog = Dialog(Matcher(pack), rng=random.Random(1))
+    first = dialog.handle("how do i apologise")
+    again = dialog.handle("say that again")
+    assert again.intent == "say_that_again" and again.reply == first.reply
+    stop = dialog.handle("hush")
+    assert stop.intent == "hush" and Action.STOP in stop.actions
+    dialog.handle("how do i apologise")
+    dialog.handle("tell me more")  # no intent does tell_me_more here: the fallback
+    prompt = dialog.handle("give me a question")
+    assert prompt.intent == "question_please" and Action.AWAIT_ANSWER in prompt.actions
+
+
+def test_an_unknown_behaviour_is_a_load_error_with_its_line(tmp_path: Path) -> None:
+    (tmp_path / "pack.yaml").write_text(
+        "language: en\nintents:\n  - name: fly\n    does: fly\n"
+        "    examples: [\"fly away\"]\n    replies: [\"Whee.\"]\n")
+    with pytest.raises(IntentFileError) as caught:
+        IntentPack.from_dirs([tmp_path], "en")
+    message = caught.value.format_message()
+    assert "pack.yaml:4" in message and "'does: fly'" in message
+    assert "reflection_schedule" in message
+
+
+def test_intents_check_names_behaviours_no_intent_does(tmp_path: Path) -> None:
+    from assistant.lint import lint_pack
+
+    (tmp_path / "pack.yaml").write_text(RENAMED)
+    notes = [f.message for f in lint_pack(IntentPack.from_dirs([tmp_path], "en"))]
+    assert any("no intent does" in n and "goodbye" in n and "repeat," not in n for n in notes)

@@ -82,8 +82,9 @@ INTENT = "intents:\n  - name: x\n"
      "    replies: [ok]\n",
      "f.yaml:4: intent 'x': unclosed '(' at column 10 in example \"how do i (apologise\""),
     ("language: en\nintents:\n  - name: x\n    exmaples: [hi]\n    replies: [ok]\n",
-     "f.yaml:4: intent 'x': unknown key 'exmaples' (expected: context, danger_words, examples, "
-     "keywords, name, not_safety, out_of_scope, prompts, question, replies, safety, topic)"),
+     "f.yaml:4: intent 'x': unknown key 'exmaples' (expected: context, danger_words, does, "
+     "examples, keywords, name, not_safety, out_of_scope, prompts, question, replies, "
+     "safety, topic)"),
     ("language: en\nintents:\n  - name: x\n    examples: [hi]\n    replies: []\n",
      "f.yaml:5: intent 'x': 'replies:' must be a list of text"),
     ("language: en\nintents:\n  - name: x\n    examples: [hi]\n",
