@@ -20,6 +20,8 @@ BENCHES = [
     ("speech recognition: load time, real-time factor, memory, wake phrase", "stt.py", []),
     ("spoken requests through the recogniser and matcher", "spoken.py", ["--quick"]),
     ("safety: typed in every dialog state, spoken clean and in noise", "safety.py", ["--quick"]),
+    ("noise costs no more than speech: 10 minutes of each through ask --wav", "noise_cost.py",
+     []),
     ("text-to-speech and audio output", "tts_audio.py", ["--virtual"]),
     ("voice loop: start-up, memory, end of speech to reply", "voice.py", []),
     ("barge-in: its own voice and a person's, through the virtual microphone", "barge_in.py",

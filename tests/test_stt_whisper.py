@@ -18,7 +18,14 @@ from speech import ESPEAK, LIBRIVOX_DIR, corpus_wer, librivox, speak, synthesize
 from assistant.config import SttSettings
 from assistant.errors import ModelError
 from assistant.intents import IntentPack, shipped_dir
-from assistant.stt import Transcript, choose_engine, make_recognizer, vocabulary_report, whisper
+from assistant.stt import (
+    Mode,
+    Transcript,
+    choose_engine,
+    make_recognizer,
+    vocabulary_report,
+    whisper,
+)
 from assistant.stt.whisper import WhisperRecognizer, bundled_model_dir, clean
 from assistant.wavio import read_wav, write_wav
 
@@ -136,6 +143,30 @@ def test_phrases_whisper_invents_are_kept_when_said(
 def test_no_words_out_of_silence_or_noise(recognizer: WhisperRecognizer, mode: str) -> None:
     heard = {name: recognizer.transcribe(pcm, mode) for name, pcm in NOT_SPEECH.items()}
     assert heard == dict.fromkeys(NOT_SPEECH, Transcript("", 0.0))
+
+
+def test_ask_wav_reads_noise_with_neither_engine(
+    recognizer: WhisperRecognizer, audio_dir: Path
+) -> None:
+    """Two readings of a recording of noise: the Silero detector hears no speech, so the
+    phrase engine is not asked to decode it (a minute of noise took it half a minute); speech
+    is still read by both."""
+    from assistant.stt.pocketsphinx import PocketSphinxRecognizer
+    from assistant.stt.twopass import TwoPassRecognizer
+
+    class Counting(PocketSphinxRecognizer):
+        calls = 0
+
+        def transcribe(self, pcm: bytes, mode: Mode = "command") -> Transcript:
+            Counting.calls += 1
+            return super().transcribe(pcm, mode)
+
+    both = TwoPassRecognizer(Counting(), recognizer)
+    for name, pcm in NOT_SPEECH.items():
+        assert both.read_twice(pcm) == Transcript("", 0.0), name
+    assert Counting.calls == 0
+    said = speak("how do i rebuild trust", audio_dir, "en-us", 165)
+    assert "trust" in both.read_twice(said).text and Counting.calls == 1
 
 
 def test_whispers_own_statistics_reject_noise_too(

@@ -59,7 +59,11 @@ class TwoPassRecognizer:
         return self._combine(first, self.whisper.transcribe(pcm, "open"))
 
     def read_twice(self, pcm: bytes) -> Transcript:
-        """Both readings of a whole request (``ask --wav``), decoded side by side."""
+        """Both readings of a whole request (``ask --wav``), decoded side by side; nothing
+        when the Silero detector hears no speech (noise would cost the phrase engine as long
+        to decode as speech of the same length)."""
+        if not self.whisper.hears_speech(pcm):
+            return Transcript("", 0.0)
         second = self._pool.submit(self.whisper.transcribe, pcm, "open")
         first = self.phrases.transcribe(pcm, "command")
         return self._combine(first, second.result())
