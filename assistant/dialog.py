@@ -275,23 +275,18 @@ class Dialog:
         """Whether the danger probe finds ``text`` likely enough to be about danger to ask."""
         return self.danger is not None and self.danger.verdict(text).score >= self.danger.unsure
 
-    def _surely_danger(self, text: str) -> bool:
-        """Whether the danger probe is sure ``text`` is about danger (another reading of speech
-        asks only then: a second reading that is merely likely is too often misheard)."""
-        return self.danger is not None and self.danger.verdict(text).score >= self.danger.sure
-
     # ----------------------------------------------------------------------------- check-in
 
     def _uncertain_danger(self, text: str, confidence: float, readings: Sequence[str]) -> bool:
         """Whether what was said might be about danger although no judge is sure: the danger
-        probe finds it likely, another reading of the speech is a safety statement, or it was
-        heard unsurely with a danger word."""
+        probe finds it likely, another reading of the speech is a safety statement by the
+        patterns (not by the probe: a phrase model's misreading of ordinary speech often sounds
+        like danger to it), or it was heard unsurely with a danger word."""
         if self.check_in is None:
             return False
         if self._probably_danger(text):
             return True
-        if any(r != text and (self.matcher.safety(r) is not None or self._surely_danger(r))
-               for r in readings):
+        if any(r != text and self.matcher.safety(r) is not None for r in readings):
             return True
         if confidence >= CHECK_IN_BELOW:
             return False

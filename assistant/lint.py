@@ -62,11 +62,16 @@ def collisions(pack: IntentPack, matcher: Matcher) -> list[Finding]:
     return findings
 
 
-def lint_pack(pack: IntentPack) -> list[Finding]:
+def behaviours(pack: IntentPack) -> list[Finding]:
+    """A note on what the dialog can do that no intent of the pack does (``does:``)."""
     missing = [b for b in BEHAVIOURS if pack.doing(b) is None]
-    findings = [Finding("note", (
+    return [Finding("note", (
         f"behaviours: no intent does {', '.join(missing)} (add an intent with 'does: NAME' to "
         "have it; the assistant works without)"))] if missing else []
+
+
+def lint_pack(pack: IntentPack) -> list[Finding]:
+    findings = []
     for intent in pack.intents.values():
         where = intent.location.prefix()
         for reply in (*intent.replies, *intent.prompts):
@@ -89,7 +94,7 @@ def check(settings: Settings, as_json: bool = False) -> int:
         return 2
     matcher = Matcher(pack, settings.matcher)
     findings = (lint_pack(pack) + collisions(pack, matcher) + _safety_coverage(pack, matcher)
-                + _vocabulary(pack, settings))
+                + behaviours(pack) + _vocabulary(pack, settings))
     _print_findings(findings, as_json)
     if not as_json:
         dirs = ", ".join(str(d) for d in intent_dirs(settings))

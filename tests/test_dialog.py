@@ -250,8 +250,8 @@ def test_an_unknown_behaviour_is_a_load_error_with_its_line(tmp_path: Path) -> N
 
 
 def test_intents_check_names_behaviours_no_intent_does(tmp_path: Path) -> None:
-    from assistant.lint import lint_pack
+    from assistant.lint import behaviours
 
     (tmp_path / "pack.yaml").write_text(RENAMED)
-    notes = [f.message for f in lint_pack(IntentPack.from_dirs([tmp_path], "en"))]
+    notes = [f.message for f in behaviours(IntentPack.from_dirs([tmp_path], "en"))]
     assert any("no intent does" in n and "goodbye" in n and "repeat," not in n for n in notes)
