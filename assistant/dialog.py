@@ -96,8 +96,9 @@ class Services(Protocol):
     def journal_set(self, enabled: bool) -> str | None:
         """Turn the journal on or off; the reply, or None."""
 
-    def journal_save(self, prompt: str, answer: str) -> bool:
-        """Keep an answer when the journal is on; True if it was kept."""
+    def journal_save(self, prompt: str, answer: str) -> bool | None:
+        """Keep an answer when the journal is on: True if it was kept, False if it could not
+        be (a full disk, a damaged journal), None when the journal is off."""
 
     def journal_last(self) -> str | None:
         """A spoken summary of the last journal entry, or None."""
@@ -112,8 +113,8 @@ class NoServices:
     def journal_set(self, enabled: bool) -> str | None:
         return None
 
-    def journal_save(self, prompt: str, answer: str) -> bool:
-        return False
+    def journal_save(self, prompt: str, answer: str) -> bool | None:
+        return None
 
     def journal_last(self) -> str | None:
         return None
@@ -483,6 +484,8 @@ class Dialog:
         reply = self._reply_of("answer_done", "Thank you for sharing that.")
         if kept:
             reply += " I've kept your answer in your journal."
+        elif kept is False:
+            reply += " I couldn't save it to your journal this time."
         return self._say(text, None, 1.0, {}, reply)
 
     def _session_command(self, command: Match, text: str) -> Turn:

@@ -121,11 +121,12 @@ class AssistantServices:
             return SORRY_SETTINGS
         return _journal_on(was) if enabled else _journal_off(was, kept)
 
-    def journal_save(self, prompt: str, answer: str) -> bool:
-        """Keep an answer when the journal is on; True if it was kept."""
+    def journal_save(self, prompt: str, answer: str) -> bool | None:
+        """Keep an answer when the journal is on: True if it was kept, False if it could not
+        be (one line on the log says why), None when the journal is off."""
         try:
             if not self.state.load().journal:
-                return False
+                return None
             self.journal.add(prompt, answer, when=self.clock.now())
         except AssistantError as exc:
             log.error("the answer was not kept: %s", exc.format_message())

@@ -122,7 +122,7 @@ class _Journal:
     def journal_set(self, enabled: bool) -> str | None:
         return f"journal {'on' if enabled else 'off'}"
 
-    def journal_save(self, prompt: str, answer: str) -> bool:
+    def journal_save(self, prompt: str, answer: str) -> bool | None:
         self.saved.append((prompt, answer))
         return True
 

@@ -128,7 +128,7 @@ def test_journal_on_and_off_say_where_and_how_to_delete(services: AssistantServi
 
 
 def test_journal_save_only_when_on(services: AssistantServices) -> None:
-    assert services.journal_save("What did you notice?", "Nothing yet.") is False
+    assert services.journal_save("What did you notice?", "Nothing yet.") is None
     assert not Journal().exists()
     services.journal_set(True)
     assert services.journal_save("What did you notice?", "That I rushed.") is True
