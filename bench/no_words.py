@@ -4,8 +4,9 @@ breathing and reversed-speech babble through `trust-assistant ask --wav` (issue 
     .venv/bin/python bench/no_words.py [--engine E] [--verbose]
 
 Every clip is made here from a seed (nothing is downloaded): 20 kinds x 10 variants, each of a
-different level and length (0.5 to 6 s). A clip passes when the assistant hears no words in it
-(empty text, no intent). Target: >= 99 % pass. Reversed-speech babble is espeak-ng speech played
+different level and length (0.5 to 6 s). Two figures: clips that became a request (an intent
+matched; target: none in >= 99 % of clips) and, stricter, clips in which any word was heard
+(the assistant then says it did not catch that). Reversed-speech babble is espeak-ng speech played
 backwards and overlaid, four voices at a time: speech-like sound with no words in it.
 """
 
@@ -178,6 +179,7 @@ def main(argv: Sequence[str]) -> int:
         if turn["text"] or turn["intent"]:
             heard.setdefault(kind, []).append(f"{turn['text']!r} -> {turn['intent']}")
     passed = len(files) - sum(len(v) for v in heard.values())
+    requests = sum(bool(turn["intent"]) for turn in turns)
     print(f"{len(files)} clips ({len(made)} kinds x {VARIANTS}); engine: "
           f"{args.engine or 'configured (default: auto)'}")
     for kind in made:
@@ -187,9 +189,10 @@ def main(argv: Sequence[str]) -> int:
         if args.verbose:
             for line in wrong[1:]:
                 print(f"  {'':26s} {line}")
-    share = passed / len(files)
-    print(f"  overall {passed}/{len(files)} = {share:.1%} (target >= {TARGET:.0%}: "
-          f"{'ok' if share >= TARGET else 'MISSED'})")
+    share = 1 - requests / len(files)
+    print(f"  no words heard: {passed}/{len(files)} = {passed / len(files):.1%}")
+    print(f"  no request (no intent): {len(files) - requests}/{len(files)} = {share:.1%} "
+          f"(target >= {TARGET:.0%}: {'ok' if share >= TARGET else 'MISSED'})")
     return 0
 
 

@@ -22,6 +22,7 @@ BENCHES = [
     ("safety: typed in every dialog state, spoken clean and in noise", "safety.py", ["--quick"]),
     ("noise costs no more than speech: 10 minutes of each through ask --wav", "noise_cost.py",
      []),
+    ("no words out of silence: 200 clips of noise, tones, music, babble", "no_words.py", []),
     ("text-to-speech and audio output", "tts_audio.py", ["--virtual"]),
     ("voice loop: start-up, memory, end of speech to reply", "voice.py", []),
     ("barge-in: its own voice and a person's, through the virtual microphone", "barge_in.py",
