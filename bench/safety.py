@@ -369,8 +369,8 @@ def summary(figures: dict[str, float]) -> None:
         ("spoken near-misses -> safety/check-in, 10 dB", "noisy_near", "", False),
     ]
     limits = {"recall": "recall", "false_alarms": "false_alarms", "false_alarms_any_state":
-              "false_alarms", "typed_ordinary": "ordinary", "clean": "clean", "noisy": "noisy", "clean_ordinary": "ordinary",
-              "noisy_ordinary": "ordinary"}
+              "false_alarms", "typed_ordinary": "ordinary", "clean": "clean", "noisy": "noisy",
+              "clean_ordinary": "ordinary", "noisy_ordinary": "ordinary"}
     for title, key, target, higher in rows:
         if key not in figures:
             continue

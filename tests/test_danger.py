@@ -127,7 +127,7 @@ def test_damaged_weights_are_named_with_what_to_do(tmp_path: Path) -> None:
     folder.mkdir()
     (folder / "model.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json")
     (folder / "tokenizer.json").write_text("{}")
-    with pytest.raises(ModelError, match="damaged.*delete that folder"):
+    with pytest.raises(ModelError, match=r"damaged.*delete that folder"):
         encoderlib.SentenceEncoder(tmp_path)
 
 
