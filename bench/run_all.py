@@ -21,6 +21,7 @@ BENCHES = [
     ("spoken requests through the recogniser and matcher", "spoken.py", ["--quick"]),
     ("safety: typed in every dialog state, spoken clean and in noise", "safety.py", ["--quick"]),
     ("text-to-speech and audio output", "tts_audio.py", ["--virtual"]),
+    ("voices: first audio, real-time factor, memory, read-back WER", "tts_voice.py", []),
     ("voice loop: start-up, memory, end of speech to reply", "voice.py", []),
     ("barge-in: its own voice and a person's, through the virtual microphone", "barge_in.py",
      ["--replies", "10", "--stops", "10", "--sink", "low-latency"]),

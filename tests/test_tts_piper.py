@@ -90,6 +90,20 @@ def test_text_is_split_into_sentences(text: str, parts: list[str]) -> None:
     assert sentences(text) == parts
 
 
+@pytest.mark.parametrize(("sentence", "clause"), [
+    ("If you let a friend down, for example by sharing a secret, say so.",
+     "If you let a friend down,"),
+    ("Yes, trust can be rebuilt, even after real hurt.", "Yes,"),
+    ("All right, I will stop.", None),  # short: said whole
+    ("Trust grows step by step as you feel safer with each other.", None),  # no clause
+])
+def test_a_long_first_sentence_starts_with_its_first_clause(sentence: str,
+                                                              clause: str | None) -> None:
+    from assistant.tts.base import first_clause
+
+    assert first_clause(sentence) == clause
+
+
 # -- the registry ----------------------------------------------------------------------------
 
 
@@ -215,6 +229,8 @@ def test_piper_speaks_sentence_by_sentence_with_a_pause(voice: piper.PiperSynthe
     assert 0.15 <= longest_silence_s(whole) <= 0.3
     single = voice.synthesize("Trust grows slowly.")
     assert longest_silence_s(single) < 0.15
+    clauses = list(voice.stream("Yes, trust can be rebuilt, even after real hurt. Slowly."))
+    assert len(clauses) == 3 and clauses[0].duration_s < 0.8 * clauses[1].duration_s
 
 
 @needs_piper

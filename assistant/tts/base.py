@@ -19,6 +19,10 @@ MAX_RATE = 450
 """Fastest speaking rate (words per minute)."""
 PAUSE_S = 0.2
 """Silence between two sentences (seconds)."""
+CLAUSE_PAUSE_S = 0.12
+"""Silence after the first clause of a long first sentence, spoken on its own (seconds)."""
+CLAUSE_SPLIT_WORDS = 6
+"""A first sentence longer than this (words) has its first clause spoken on its own."""
 EDGE_S = 0.03
 """Quiet kept before and after the sound of a sentence (seconds): engines add their own
 silence at both ends (Piper about a quarter of a second at the end), which is cut to this."""
@@ -87,11 +91,17 @@ class SentenceSynthesizer:
 
     def stream(self, text: str) -> Iterator[Audio]:
         parts = sentences(text)
+        pauses = [PAUSE_S] * len(parts)
+        if parts:
+            head = first_clause(parts[0])
+            if head is not None:
+                parts[:1] = [head, parts[0][len(head):].strip()]
+                pauses.insert(0, CLAUSE_PAUSE_S)
         for index, sentence in enumerate(parts):
             audio = trim(self.speak_sentence(sentence))
             self.sample_rate = audio.sample_rate
             if index < len(parts) - 1:
-                audio = Audio(audio.pcm + bytes(2 * round(PAUSE_S * audio.sample_rate)),
+                audio = Audio(audio.pcm + bytes(2 * round(pauses[index] * audio.sample_rate)),
                               audio.sample_rate)
             yield audio
 
@@ -100,6 +110,18 @@ class SentenceSynthesizer:
         if not pieces:
             return Audio(b"", self.sample_rate)
         return Audio(b"".join(p.pcm for p in pieces), pieces[0].sample_rate)
+
+
+def first_clause(sentence: str) -> str | None:
+    """The first clause of a long sentence ("If you let a friend down," of a sentence of 30
+    words), to be spoken on its own so that speech starts sooner; None when there is none."""
+    words = sentence.split()
+    if len(words) <= CLAUSE_SPLIT_WORDS:
+        return None
+    for index, word in enumerate(words[:-3], start=1):
+        if word[-1] in ",;:":
+            return " ".join(words[:index])
+    return None
 
 
 def trim(audio: Audio) -> Audio:
