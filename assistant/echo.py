@@ -328,12 +328,16 @@ class EchoReference:
         self._rate = 0
         self._given = 0
         """Samples handed to the canceller, at :attr:`sample_rate`."""
+        self._queued_s = 0.0
 
     @property
-    def played_s(self) -> float:
-        return self._played / self._rate if self._rate else 0.0
+    def queued_s(self) -> float:
+        """Seconds of audio handed to the speaker so far."""
+        return self._queued_s
 
     def put(self, piece: Audio) -> None:
+        """Called by the player, in the order the pieces are played."""
+        self._queued_s += piece.duration_s
         self._pieces.put(piece)
 
     def feed(self, echo: EchoCanceller) -> None:

@@ -489,7 +489,7 @@ class VoiceLoop:
             try:
                 whole = speaker.play(chunks, on_start=started.set, on_queued=reference.put)
                 log.debug("reply: %s (%.1f s)", "played to the end" if whole else "cut short",
-                          reference.played_s)
+                          reference.queued_s)
             except AssistantError as exc:
                 failure.append(exc)
             finally:

@@ -267,4 +267,4 @@ def test_echo_reference_keeps_the_length_of_what_is_played() -> None:
         reference.put(Audio(rng.integers(-3000, 3000, size).astype("<i2").tobytes(), 22050))
         reference.feed(echo)
     assert len(echo._reference) == round(sum(sizes) * 16000 / 22050)
-    assert reference.played_s == pytest.approx(sum(sizes) / 22050)
+    assert reference.queued_s == pytest.approx(sum(sizes) / 22050)
