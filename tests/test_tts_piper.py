@@ -212,7 +212,7 @@ def test_rate_sets_the_length_of_piper_speech(voice: piper.PiperSynthesizer) -> 
     voice.set_rate(240)
     fast = voice.synthesize(text)
     voice.set_rate(165)
-    assert slow.duration_s > 1.6 * fast.duration_s
+    assert slow.duration_s > 1.4 * fast.duration_s  # 2x the phonemes; pauses stay as long
     assert voice.set_rate(10) == piper.MIN_RATE and voice.set_rate(10_000) == piper.MAX_RATE
     voice.set_rate(165)
 
