@@ -18,7 +18,6 @@ The scheduled reflection is offered from inside the loop when it is due.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import logging
 import sys
@@ -461,14 +460,16 @@ class VoiceLoop:
             self.follow_up_until = time.monotonic() + self.settings.follow_up_s
             return
         try:
-            chunks = iter(speaker.synthesizer.stream(text))
-            first = next(chunks, None)
+            # The whole reply before it plays: made sentence by sentence while playing, it
+            # let the assistant's own voice through the echo canceller now and then (see the
+            # README's Voice section), so the voice loop does not stream yet.
+            audio = speaker.synthesizer.synthesize(text)
         except AssistantError as exc:
             self._speech_failure(exc)
             return
-        if first is not None:
+        if audio.pcm:
             self.status.show("speaking...")
-            self.pending = self._play(speaker, itertools.chain([first], chunks))
+            self.pending = self._play(speaker, iter([audio]))
             time.sleep(ECHO_TAIL_S if self.pending is None else 0)
             if self.pending is None:
                 self.mic.flush()
