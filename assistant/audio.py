@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -569,34 +570,73 @@ class Microphone:
 
 # -- speaker ---------------------------------------------------------------------------------
 
+BACKGROUND_NICE = 10
+"""How much lower the CPU priority of speech being made while speech plays is (nice levels)."""
+STALL_S = 10.0
+"""A device that asks for no audio for this long while playing is taken to be lost (seconds)."""
+
 
 class _Feeder:
-    """PortAudio output callback: hands out ``data`` block by block, then stops the stream."""
+    """PortAudio output callback: hands out the audio added so far block by block; stops the
+    stream once :meth:`close` was called and everything is played. When it runs out before
+    then (the next sentence is still being synthesised) it plays silence, and that silence is
+    part of what was played: ``on_queued`` gets every piece in the order it is played."""
 
-    def __init__(self, data: bytes, on_start: Callable[[], None] | None) -> None:
-        self.data = data
+    def __init__(self, rate: int, channels: int, on_start: Callable[[], None] | None,
+                 on_queued: Callable[[Audio], None] | None) -> None:
+        self.rate, self.channels = rate, channels
+        self.data = bytearray()
         self.position = 0
         """Bytes handed to the device so far."""
+        self.closed = False
+        self.cancelled = False
+        """Playing has ended (played, stopped or failed): nothing more is wanted."""
+        self.called_at = time.monotonic()
+        """When the device last asked for audio (``time.monotonic()``)."""
+        self._lock = threading.Lock()
         self._on_start = on_start
+        self._on_queued = on_queued
+        self._started = False
 
     @property
     def done(self) -> bool:
-        return self.position >= len(self.data)
+        return self.closed and self.position >= len(self.data)
 
-    def pad(self, nbytes: int) -> None:
-        """Add silence at the end: closing a stream drops what the device still buffers."""
-        self.data += bytes(nbytes)
+    def add(self, audio: Audio) -> None:
+        """Queue ``audio`` (mono, at the device's rate) after what is queued."""
+        with self._lock:
+            self.data += _interleave(audio, self.channels)
+            if self._on_queued is not None:
+                self._on_queued(audio)
+
+    def close(self, tail_s: float) -> None:
+        """Nothing more will be added; ``tail_s`` of silence ends it (closing a stream drops
+        what the device still buffers)."""
+        with self._lock:
+            self.data += bytes(round(tail_s * self.rate) * 2 * self.channels)
+            self.closed = True
 
     def __call__(self, out: Any, frames: int, when: Any, status: Any) -> None:
-        if self.position == 0 and self._on_start is not None:
-            self._on_start()
+        self.called_at = time.monotonic()
+        if not self._started:
+            self._started = True
+            if self._on_start is not None:
+                self._on_start()
         size = len(out)
-        chunk = self.data[self.position:self.position + size]
-        out[:len(chunk)] = chunk
-        self.position += len(chunk)
-        if len(chunk) < size:
+        with self._lock:
+            chunk = self.data[self.position:self.position + size]
+            out[:len(chunk)] = chunk
+            self.position += len(chunk)
+            if len(chunk) == size:
+                return
             out[len(chunk):] = bytes(size - len(chunk))
-            raise _sd().CallbackStop
+            if self.closed:
+                raise _sd().CallbackStop
+            gap = size - len(chunk)
+            self.data += bytes(gap)
+            self.position += gap
+            if self._on_queued is not None:
+                self._on_queued(Audio(bytes(gap // self.channels), self.rate))
 
 
 class Player:
@@ -641,24 +681,38 @@ class Player:
         the first block. Raise :class:`AudioError` when no output device can be opened or the
         device is lost while playing.
         """
-        if not audio.pcm:
+        return self.play_stream([audio], on_start=on_start)
+
+    def play_stream(self, chunks: Iterable[Audio], on_start: Callable[[], None] | None = None,
+                    on_queued: Callable[[Audio], None] | None = None) -> bool:
+        """Play ``chunks`` one after the other, as they come: the device starts with the first
+        while the next is being made (on a thread of its own). As :meth:`play`; ``on_queued``
+        gets each piece of what is played, in order, at the device's rate, silence played while
+        waiting for a chunk included (the echo canceller's reference). An error raised while
+        making a chunk ends the speech and is raised once what was ready has played.
+        """
+        pieces = iter(chunks)
+        first = next((c for c in pieces if c.pcm), None)
+        if first is None:
             return True
         with self._play_lock:
             wake = threading.Event()
             with self._state_lock:
                 self._wake, self._stopped = wake, False
             try:
-                return self._play(audio, wake, on_start)
+                return self._play(first, pieces, wake, on_start, on_queued)
             finally:
                 with self._state_lock:
                     self._wake = None
 
-    def _play(self, audio: Audio, wake: threading.Event,
-              on_start: Callable[[], None] | None) -> bool:
+    def _play(self, first: Audio, rest: Iterator[Audio], wake: threading.Event,
+              on_start: Callable[[], None] | None,
+              on_queued: Callable[[Audio], None] | None) -> bool:
         sd = _sd()
         device = find_device(self.device_spec, "output")
-        rate, channels = _negotiate(sd, device, "output", audio.sample_rate)
-        feeder = _Feeder(_interleave(audio.resampled(rate), channels), on_start)
+        rate, channels = _negotiate(sd, device, "output", first.sample_rate)
+        feeder = _Feeder(rate, channels, on_start, on_queued)
+        feeder.add(first.resampled(rate))
         try:
             stream = _opened(sd.RawOutputStream(
                 device=device.index, samplerate=rate, channels=channels, dtype="int16",
@@ -668,21 +722,55 @@ class Player:
             ))
         except Exception as exc:
             raise AudioError(f"cannot play on {device.label()}: {_one_line(exc)}") from None
+        failure: list[BaseException] = []
         finished = False
         try:
             tail_s = max(float(stream.latency), self.latency_s) + 0.05
-            feeder.pad(round(tail_s * rate) * 2 * channels)
+            producer = threading.Thread(target=self._produce, name="speech-chunks", daemon=True,
+                                        args=(rest, feeder, rate, tail_s, failure))
             stream.start()
-            finished = wake.wait(audio.duration_s + 10.0)
+            producer.start()
+            while not (finished := wake.wait(0.25)):
+                if time.monotonic() - feeder.called_at > STALL_S:
+                    break
         except Exception as exc:
             raise AudioError(f"cannot play on {device.label()}: {_one_line(exc)}") from None
         finally:
             _close_stream(stream, abort=not finished or self._stopped)
+            feeder.cancelled = True
         if self._stopped:
             return False
         if not finished or not feeder.done:
             raise AudioError(f"playback on {device.label()} stopped: the device was lost")
+        if failure:
+            raise failure[0]
         return True
+
+    def _produce(self, rest: Iterator[Audio], feeder: _Feeder, rate: int, tail_s: float,
+                 failure: list[BaseException]) -> None:
+        """Add the chunks after the first to ``feeder`` as they are made; then close it."""
+        lower_priority()
+        try:
+            for chunk in rest:
+                if feeder.cancelled:
+                    return
+                if chunk.pcm:
+                    feeder.add(chunk.resampled(rate))
+        except Exception as exc:
+            failure.append(exc)
+        finally:
+            feeder.close(tail_s)
+
+
+def lower_priority(step: int = BACKGROUND_NICE) -> None:
+    """Run the calling thread (and the threads it starts) ``step`` nice levels lower, where the
+    system allows it (Linux): making speech while playing it must not starve the playback or
+    the microphone, or the sound stutters and the echo canceller loses the reply."""
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + step, 19))
+    except (AttributeError, OSError):
+        pass
 
 
 def _interleave(audio: Audio, channels: int) -> bytes:

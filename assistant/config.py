@@ -55,8 +55,12 @@ class SttSettings:
 class TtsSettings:
     enabled: bool = True
     """Speak replies; when False (or when speech fails) replies are printed only."""
+    engine: str = "auto"
+    """Speech engine: auto (Piper when it and a voice are installed, else pyttsx3), piper,
+    pyttsx3 (espeak-ng on Linux)."""
     voice: str | None = None
-    """Voice id or name (``trust-assistant say --list-voices``); None = the engine's default."""
+    """Voice id or name (``trust-assistant say --list-voices``), or a Piper ``.onnx`` file;
+    None = the engine's default."""
     rate: int = 165
     """Speaking rate (words per minute)."""
     volume: float = 1.0

@@ -31,6 +31,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "stt.engine": ("auto", "pocketsphinx", "vosk", "whisper"),
+    "tts.engine": ("auto", "piper", "pyttsx3"),
 }
 """Setting -> the words it accepts."""
 

@@ -13,10 +13,13 @@ returns None and the loop simply does not listen while it speaks.
 from __future__ import annotations
 
 import logging
+import queue
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from .audio import Audio
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +122,14 @@ class EchoCanceller:
         # A fresh canceller for every reply: it expects one continuous stream, and between
         # replies it is fed nothing.
         self._processor = self._new_processor()
+
+    def extend(self, reference: bytes) -> None:
+        """More of the reply (16-bit mono PCM at :attr:`sample_rate`), played right after what
+        the reference holds (a reply is played sentence by sentence, as it is synthesised)."""
+        if self._start is None or not reference:
+            return
+        more = np.frombuffer(reference, dtype=np.int16)
+        self._reference = np.concatenate([self._reference, more])
 
     def stop(self) -> None:
         """Playback ended or was cut: the reference is silence from now on."""
@@ -302,6 +313,51 @@ class EchoCanceller:
             offset = self._position
             self._position += count
         return stretch(self._reference, offset, count).astype(np.int16)
+
+
+class EchoReference:
+    """What the speaker plays, piece by piece (:meth:`Player.play_stream`'s ``on_queued``,
+    from any thread), handed to the canceller at its rate by the thread that runs it: each
+    piece resampled so that the reference's length always matches the audio played."""
+
+    def __init__(self, sample_rate: int) -> None:
+        self.sample_rate = sample_rate
+        self._pieces: queue.SimpleQueue[Audio] = queue.SimpleQueue()
+        self._played = 0
+        """Samples played, at the device's rate."""
+        self._rate = 0
+        self._given = 0
+        """Samples handed to the canceller, at :attr:`sample_rate`."""
+        self._queued_s = 0.0
+
+    @property
+    def queued_s(self) -> float:
+        """Seconds of audio handed to the speaker so far."""
+        return self._queued_s
+
+    def put(self, piece: Audio) -> None:
+        """Called by the player, in the order the pieces are played."""
+        self._queued_s += piece.duration_s
+        self._pieces.put(piece)
+
+    def feed(self, echo: EchoCanceller) -> None:
+        """Add the pieces played since the last call to ``echo``'s reference."""
+        while True:
+            try:
+                piece = self._pieces.get_nowait()
+            except queue.Empty:
+                return
+            echo.extend(self._convert(piece))
+
+    def _convert(self, piece: Audio) -> bytes:
+        self._rate = self._rate or piece.sample_rate
+        self._played += piece.frames
+        want = round(self._played * self.sample_rate / self._rate) - self._given
+        samples = piece.resampled(self.sample_rate).samples()[:want]
+        if len(samples) < want:
+            samples = np.concatenate([samples, np.zeros(want - len(samples), dtype="<i2")])
+        self._given += want
+        return samples.astype("<i2").tobytes()
 
 
 def stretch(signal: np.ndarray, first: int, count: int) -> np.ndarray:

@@ -23,7 +23,7 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Literal
 
@@ -32,7 +32,7 @@ from rapidfuzz import fuzz
 from .audio import Audio, Microphone
 from .config import ListenSettings
 from .dialog import Action, Dialog, Turn
-from .echo import EchoCanceller
+from .echo import EchoCanceller, EchoReference
 from .errors import AssistantError
 from .normalize import normalize
 from .segmenter import Event, Segment, Segmenter, SegmenterSettings
@@ -465,42 +465,50 @@ class VoiceLoop:
             self.follow_up_until = time.monotonic() + self.settings.follow_up_s
             return
         try:
+            # The whole reply before it plays: made sentence by sentence while playing, it
+            # let the assistant's own voice through the echo canceller now and then (see the
+            # README's Voice section), so the voice loop does not stream yet.
             audio = speaker.synthesizer.synthesize(text)
         except AssistantError as exc:
             self._speech_failure(exc)
             return
-        self.status.show("speaking...")
-        self.pending = self._play(speaker, audio)
-        time.sleep(ECHO_TAIL_S if self.pending is None else 0)
-        if self.pending is None:
-            self.mic.flush()
-            self.segmenter.reset()
+        if audio.pcm:
+            self.status.show("speaking...")
+            self.pending = self._play(speaker, iter([audio]))
+            time.sleep(ECHO_TAIL_S if self.pending is None else 0)
+            if self.pending is None:
+                self.mic.flush()
+                self.segmenter.reset()
         self.follow_up_until = time.monotonic() + self.settings.follow_up_s
         self.status.show("listening...")
 
-    def _play(self, speaker: Speaker, audio: Audio) -> Utterance | None:
-        """Play ``audio``; return what the person said over it, if they did."""
+    def _play(self, speaker: Speaker, chunks: Iterator[Audio]) -> Utterance | None:
+        """Play the reply's ``chunks`` (sentences) as they are synthesised; return what the
+        person said over it, if they did. The echo canceller's reference is what is played,
+        piece by piece (:class:`EchoReference`)."""
         started = threading.Event()
         failure: list[AssistantError] = []
+        reference = EchoReference(self.recognizer.sample_rate)
         self.mic.flush()
 
         def play() -> None:
             try:
-                whole = speaker.player.play(audio, on_start=started.set)
+                whole = speaker.play(chunks, on_start=started.set, on_queued=reference.put)
                 log.debug("reply: %s (%.1f s)", "played to the end" if whole else "cut short",
-                          audio.duration_s)
+                          reference.queued_s)
             except AssistantError as exc:
                 failure.append(exc)
+            finally:
                 started.set()
 
         thread = threading.Thread(target=play, name="speaking", daemon=True)
         thread.start()
         started.wait(timeout=5)
-        log.debug("started speaking (%.1f s)", audio.duration_s)
+        log.debug("started speaking")
         if self.echo is not None:
-            reference = audio.resampled(self.recognizer.sample_rate).pcm
-            self.echo.play(reference, time.monotonic())
-        heard = self._barge_in(speaker, thread)
+            self.echo.play(b"", time.monotonic())
+            reference.feed(self.echo)
+        heard = self._barge_in(speaker, thread, reference)
         thread.join()
         if self.echo is not None:
             self.echo.stop()
@@ -508,7 +516,8 @@ class VoiceLoop:
             self._speech_failure(failure[0])
         return heard
 
-    def _barge_in(self, speaker: Speaker, playing: threading.Thread) -> Utterance | None:
+    def _barge_in(self, speaker: Speaker, playing: threading.Thread,
+                  reference: EchoReference) -> Utterance | None:
         """While ``playing`` runs, listen through the echo canceller; speech cuts it short."""
         if self.echo is None:
             playing.join()
@@ -523,6 +532,8 @@ class VoiceLoop:
             if ended is None and not playing.is_alive():
                 ended = time.monotonic()
             block = self.mic.read(timeout=0.05)
+            if not interrupted:
+                reference.feed(self.echo)
             if block is None:
                 continue
             clean = self.echo.process(block, time.monotonic())

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from .config import Settings
+from .config import Settings, TtsSettings
 from .dialog import Dialog, Turn
 from .errors import AssistantError, AudioError, UsageError
 from .intents import IntentPack
@@ -131,14 +131,8 @@ class ReplySpeaker:
     change the rate for the session; when speech fails it says so once and goes on."""
 
     def __init__(self, settings: Settings) -> None:
-        from .tts import Speaker
-
         self.step = settings.tts.rate_step
-        try:
-            self.speaker: Speaker | None = Speaker.from_settings(settings.tts, settings.audio)
-        except AssistantError as exc:
-            _error(f"{exc.format_message()}; replies are printed only")
-            self.speaker = None
+        self.speaker: Speaker | None = _speaker_or_none(settings)
 
     def __call__(self, turn: Turn) -> None:
         if self.speaker is None:
@@ -171,29 +165,38 @@ def make_speaker(settings: Settings) -> ReplySpeaker:
 def say(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import replace
 
-    from .tts import Speaker, make_synthesizer
+    from .tts import Speaker, list_voices, make_synthesizer
 
     tts = replace(settings.tts, voice=args.voice or settings.tts.voice,
                   rate=args.rate or settings.tts.rate)
     if args.list_voices:
-        for voice in make_synthesizer(tts).voices():
+        for engine, voice in list_voices(tts):
             languages = ", ".join(voice.languages)
-            print(f"{voice.id:<24} {voice.name:<28} {languages}")
+            print(f"{voice.id:<24} {voice.name:<28} {engine:<8} {languages}")
         return 0
     text = " ".join(args.text).strip()
     if not text:
         raise UsageError("nothing to say: give the text, e.g. trust-assistant say \"hello\"")
+    if args.out is not None and args.out.suffix.lower() != ".wav":
+        raise UsageError(f"{args.out}: the output must be a .wav file")
+    _tts_note(tts)
     if args.out is not None:
-        if args.out.suffix.lower() != ".wav":
-            raise UsageError(f"{args.out}: the output must be a .wav file")
-        path = make_synthesizer(tts).synthesize(text)
         from .tts import write_wav
 
-        write_wav(path, args.out)
+        write_wav(make_synthesizer(tts).synthesize(text), args.out)
         print(f"wrote {args.out}")
         return 0
     Speaker.from_settings(tts, settings.audio).speak(text)
     return 0
+
+
+def _tts_note(tts: TtsSettings) -> None:
+    """Say on stderr when the voice is not the one people would expect (no Piper)."""
+    from .tts import choose_engine
+
+    note = choose_engine(tts).note
+    if note is not None:
+        print(f"trust-assistant: note: {note}", file=sys.stderr, flush=True)
 
 
 def devices(args: argparse.Namespace, settings: Settings) -> int:
@@ -289,9 +292,11 @@ def _voice_loop(args: argparse.Namespace, settings: Settings, dialog: Dialog,
 
 
 def _speaker_or_none(settings: Settings) -> Speaker | None:
+    """The speaker (its model loaded now, once); None, said on stderr, when it cannot be."""
     from .tts import Speaker
 
     try:
+        _tts_note(settings.tts)
         return Speaker.from_settings(settings.tts, settings.audio)
     except AssistantError as exc:
         _error(f"{exc.format_message()}; replies are printed only")

@@ -24,6 +24,7 @@ BENCHES = [
      []),
     ("no words out of silence: 200 clips of noise, tones, music, babble", "no_words.py", []),
     ("text-to-speech and audio output", "tts_audio.py", ["--virtual"]),
+    ("voices: first audio, real-time factor, memory, read-back WER", "tts_voice.py", []),
     ("voice loop: start-up, memory, end of speech to reply", "voice.py", []),
     ("barge-in: its own voice and a person's, through the virtual microphone", "barge_in.py",
      ["--replies", "10", "--stops", "10", "--sink", "low-latency"]),

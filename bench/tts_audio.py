@@ -4,10 +4,11 @@
     python bench/tts_audio.py --virtual       # a private PulseAudio null sink (headless machines)
     python bench/tts_audio.py --n 40 --rate 200 --json
 
-*Synthesis* is text -> 16-bit PCM (pyttsx3 / espeak-ng, into a temporary WAV and back).
+*Synthesis* is text -> 16-bit PCM, all of a reply (the configured engine: Piper when
+installed, else pyttsx3 / espeak-ng; ``--engine`` to choose).
 *First audio* is from the moment the reply text is known to the moment the output device asks
-for the first block of it: synthesis + opening and starting the stream. Each measured utterance
-is stopped right after it starts, so the run takes seconds, not minutes.
+for the first block of it: synthesis of the first sentence + opening and starting the
+stream. Each measured utterance is stopped right after it starts, so the run takes seconds.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ def first_audio(synth: Any, player: Any, text: str) -> float:
         player.stop()
 
     begin = time.perf_counter()
-    player.play(synth.synthesize(text), on_start=on_start)
+    player.play_stream(synth.stream(text), on_start=on_start)
     if not stamp:
         raise RuntimeError("playback never started")
     return stamp[0] - begin
@@ -121,11 +122,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     replies = (REPLIES * (args.n // len(REPLIES) + 1))[: args.n]
     t0 = time.perf_counter()
-    synth = make_synthesizer(TtsSettings(voice=args.voice, rate=args.rate))
+    synth = make_synthesizer(TtsSettings(engine=args.engine, voice=args.voice, rate=args.rate))
     load_s = time.perf_counter() - t0
     times, speech_s = measure_synthesis(synth, replies)
     result: dict[str, Any] = {
-        "engine": "pyttsx3", "voice": synth.voice, "rate_wpm": synth.rate, "replies": len(replies),
+        "engine": synth.name, "voice": synth.voice, "rate_wpm": synth.rate, "replies": len(replies),
         "engine_load_ms": round(load_s * 1000, 1),
         "speech_per_reply_s": round(speech_s / len(replies), 2),
         "synthesis": summary(times),
@@ -166,6 +167,7 @@ def main() -> int:
     parser.add_argument("--play", type=int, default=10,
                         help="replies whose time to first audio is measured (default 10)")
     parser.add_argument("--rate", type=int, default=165, help="words per minute (default 165)")
+    parser.add_argument("--engine", default="auto", choices=["auto", "piper", "pyttsx3"])
     parser.add_argument("--voice", default=None, help="voice id, name or language")
     parser.add_argument("--device", default=None, help="output device: index or part of a name")
     parser.add_argument("--virtual", action="store_true",

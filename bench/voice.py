@@ -93,20 +93,20 @@ def latencies(vmic: object, count: int, directory: Path) -> tuple[list[float], l
     marks: dict[str, float] = {}
     play, hear = loop._play, loop._hear
 
-    def timed_play(speaker, audio):  # type: ignore[no-untyped-def]
-        original = speaker.player.play
+    def timed_play(speaker, chunks):  # type: ignore[no-untyped-def]
+        original = speaker.player.play_stream
 
-        def play_and_mark(audio, on_start=None):  # type: ignore[no-untyped-def]
+        def play_and_mark(chunks, on_start=None, on_queued=None):  # type: ignore[no-untyped-def]
             def started() -> None:
                 marks.setdefault("audio", time.monotonic())
                 if on_start:
                     on_start()
-            return original(audio, on_start=started)
-        speaker.player.play = play_and_mark
+            return original(chunks, on_start=started, on_queued=on_queued)
+        speaker.player.play_stream = play_and_mark
         try:
-            return play(speaker, audio)
+            return play(speaker, chunks)
         finally:
-            speaker.player.play = original
+            speaker.player.play_stream = original
 
     def timed_hear(segment, mode, barge_in=False):  # type: ignore[no-untyped-def]
         result = hear(segment, mode, barge_in)

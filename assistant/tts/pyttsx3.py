@@ -1,17 +1,14 @@
-"""Speech output: text -> :class:`~assistant.audio.Audio` behind the small :class:`Synthesizer`
-protocol, played by :class:`~assistant.audio.Player` so that it can be interrupted.
+"""The pyttsx3 engine: espeak-ng on Linux, SAPI5 on Windows, NSSpeech on macOS.
 
-The engine is pyttsx3 (espeak-ng on Linux, SAPI5 on Windows, NSSpeech on macOS), imported and
-initialised lazily and only once per process (espeak can be initialised only once). pyttsx3's own
-playback shells out to ``aplay`` and cannot be stopped, so speech is synthesised to a temporary
-file and played by our :class:`~assistant.audio.Player` in small blocks instead.
-
-A failure (no pyttsx3, no espeak-ng, no output device) raises :class:`EngineError` or
-:class:`AudioError` with a one-line message; the caller then prints the reply instead.
+Imported and initialised lazily and only once per process (espeak can be initialised only
+once). pyttsx3's own playback shells out to ``aplay`` and cannot be stopped, so speech is
+synthesised to a temporary file and played by our :class:`~assistant.audio.Player` instead.
+A failure (no pyttsx3, no espeak-ng) raises :class:`EngineError` with a one-line message.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import shutil
 import struct
@@ -20,75 +17,25 @@ import tempfile
 import threading
 import time
 import wave
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
-from .audio import Audio, Player
-from .config import AudioSettings, TtsSettings
-from .errors import AudioError, ConfigError, EngineError
-
-__all__ = [
-    "MAX_RATE", "MIN_RATE", "Audio", "Player", "Pyttsx3Synthesizer", "Speaker", "Synthesizer",
-    "Voice", "make_synthesizer", "write_wav",
-]
+from ..audio import Audio
+from ..config import TtsSettings
+from ..errors import EngineError
+from .base import SentenceSynthesizer, Voice, check_volume, clamp_rate, find_voice
 
 log = logging.getLogger(__name__)
-
-MIN_RATE = 80
-"""Slowest speaking rate (words per minute)."""
-MAX_RATE = 450
-"""Fastest speaking rate (words per minute)."""
-
-
-@dataclass(frozen=True)
-class Voice:
-    """A voice the engine offers."""
-
-    id: str
-    """What to put in ``tts.voice`` (e.g. ``gmw/en-us`` for espeak-ng)."""
-    name: str
-    languages: tuple[str, ...] = ()
-    gender: str | None = None
-
-
-class Synthesizer(Protocol):
-    """Turns text into speech audio; voice, rate and volume can change between replies."""
-
-    @property
-    def voice(self) -> str | None:
-        """Id of the current voice; None = the engine's default."""
-
-    @property
-    def rate(self) -> int:
-        """Speaking rate (words per minute)."""
-
-    @property
-    def volume(self) -> float:
-        """Volume (0..1)."""
-
-    def set_voice(self, voice: str | None) -> str | None:
-        """Use ``voice`` (id, name or language); return its id; EngineError if unknown."""
-
-    def set_rate(self, wpm: int) -> int:
-        """Speak at ``wpm`` words per minute (clamped to the engine's range); return it."""
-
-    def set_volume(self, volume: float) -> float:
-        """Speak at ``volume`` (0..1); return it."""
-
-    def voices(self) -> list[Voice]:
-        """The voices available."""
-
-    def synthesize(self, text: str) -> Audio:
-        """``text`` as 16-bit mono speech."""
-
 
 # -- the pyttsx3 engine, shared by the whole process -----------------------------------------
 
 _engine_lock = threading.RLock()
 _engines: dict[str | None, Any] = {}
+# Let the engines go while the interpreter is whole: pyttsx3's driver, deleted during the
+# final teardown, fails on modules already gone ("Exception ignored in DriverProxy.__del__").
+atexit.register(_engines.clear)
 
 
 def _engine(driver: str | None) -> Any:
@@ -155,7 +102,7 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
-class Pyttsx3Synthesizer:
+class Pyttsx3Synthesizer(SentenceSynthesizer):
     """The pyttsx3 engine (espeak-ng / SAPI5 / NSSpeech) as a :class:`Synthesizer`.
 
     ``rate`` is in words per minute, ``volume`` 0..1, ``voice`` an id, name or language as
@@ -171,7 +118,6 @@ class Pyttsx3Synthesizer:
         self._voice: str | None = None
         self._rate = 0
         self._volume = 1.0
-        self._last_rate = 22050
         self.set_voice(voice)
         self.set_rate(rate)
         self.set_volume(volume)
@@ -197,13 +143,11 @@ class Pyttsx3Synthesizer:
         return self._voice
 
     def set_rate(self, wpm: int) -> int:
-        self._rate = max(MIN_RATE, min(MAX_RATE, int(wpm)))
+        self._rate = clamp_rate(wpm)
         return self._rate
 
     def set_volume(self, volume: float) -> float:
-        if not 0.0 <= volume <= 1.0:
-            raise ConfigError(f"tts volume must be between 0 and 1, got {volume}")
-        self._volume = float(volume)
+        self._volume = check_volume(volume)
         return self._volume
 
     def voices(self) -> list[Voice]:
@@ -211,10 +155,8 @@ class Pyttsx3Synthesizer:
             raw = self._engine.getProperty("voices") or []
         return [_voice_of(v) for v in raw]
 
-    def synthesize(self, text: str) -> Audio:
+    def speak_sentence(self, text: str) -> Audio:
         """``text`` as speech (16-bit mono, the engine's rate: 22050 Hz for espeak-ng)."""
-        if not text.strip():
-            return Audio(b"", self._last_rate)
         suffix = ".aiff" if sys.platform == "darwin" else ".wav"
         workdir = Path(tempfile.mkdtemp(prefix="trust-assistant-tts-"))
         try:
@@ -225,7 +167,6 @@ class Pyttsx3Synthesizer:
             shutil.rmtree(workdir, ignore_errors=True)
         if not audio.pcm:
             raise EngineError("text-to-speech produced no audio; replies are printed instead")
-        self._last_rate = audio.sample_rate
         return audio
 
     def _synthesize_to(self, text: str, path: Path) -> None:
@@ -257,57 +198,6 @@ def _voice_of(raw: Any) -> Voice:
     )
     return Voice(id=str(raw.id), name=str(raw.name or raw.id), languages=languages,
                  gender=getattr(raw, "gender", None))
-
-
-def find_voice(spec: str, voices: list[Voice]) -> Voice:
-    """The voice ``spec`` names: an id, the id's last part, a name or a language (any case)."""
-    wanted = spec.strip().lower()
-    for key in (_voice_ids, _voice_short_ids, _voice_names, _voice_languages):
-        for voice in voices:
-            if wanted in key(voice):
-                return voice
-    sample = ", ".join(v.id for v in voices[:5])
-    raise EngineError(
-        f"unknown voice '{spec}' (e.g. {sample}); list them with: trust-assistant say --list-voices"
-    )
-
-
-def _voice_ids(voice: Voice) -> list[str]:
-    return [voice.id.lower()]
-
-
-def _voice_short_ids(voice: Voice) -> list[str]:
-    return [voice.id.lower().replace("\\", "/").rsplit("/", 1)[-1]]
-
-
-def _voice_names(voice: Voice) -> list[str]:
-    return [voice.name.lower()]
-
-
-def _voice_languages(voice: Voice) -> list[str]:
-    return [lang.lower() for lang in voice.languages]
-
-
-def make_synthesizer(settings: TtsSettings) -> Synthesizer:
-    """The synthesizer ``settings`` ask for; :class:`EngineError` if it cannot be loaded."""
-    return Pyttsx3Synthesizer.from_settings(settings)
-
-
-# -- files -----------------------------------------------------------------------------------
-
-
-def write_wav(audio: Audio, path: Path | str) -> Path:
-    """Write ``audio`` as a 16-bit mono WAV file; :class:`AudioError` when it cannot."""
-    path = Path(path)
-    try:
-        with path.open("wb") as out, wave.open(out, "wb") as handle:
-            handle.setnchannels(1)
-            handle.setsampwidth(2)
-            handle.setframerate(audio.sample_rate)
-            handle.writeframes(audio.pcm)
-    except OSError as exc:
-        raise AudioError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
 
 
 def _read_speech_file(path: Path) -> Audio:
@@ -371,35 +261,3 @@ def _to_mono16(frames: bytes, width: int, channels: int, rate: int, *,
         samples = samples[: len(samples) - len(samples) % channels]
         samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int32)
     return Audio(samples.astype("<i2").tobytes(), rate)
-
-
-# -- speaking --------------------------------------------------------------------------------
-
-
-class Speaker:
-    """A :class:`Synthesizer` and a :class:`Player` together: speak text, stop it at once."""
-
-    def __init__(self, synthesizer: Synthesizer, player: Player) -> None:
-        self.synthesizer = synthesizer
-        self.player = player
-
-    @classmethod
-    def from_settings(cls, tts: TtsSettings, audio: AudioSettings) -> Speaker:
-        """Build from settings; :class:`EngineError` when text-to-speech cannot be loaded."""
-        return cls(make_synthesizer(tts), Player.from_settings(audio))
-
-    def speak(self, text: str) -> bool:
-        """Say ``text``; True if it was said to the end, False if :meth:`stop` cut it short.
-
-        Raise :class:`EngineError` / :class:`AudioError` on failure (print the text instead).
-        """
-        return self.player.play(self.synthesizer.synthesize(text))
-
-    def stop(self) -> None:
-        """Cut off the current speech (barge-in, "stop"); safe from any thread."""
-        self.player.stop()
-
-    def save(self, text: str, path: Path | str) -> Path:
-        """Write ``text`` as speech to a WAV file (``say TEXT --out FILE.wav``)."""
-        return write_wav(self.synthesizer.synthesize(text), path)
-

