@@ -24,6 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from assistant.wavio import write_wav
+
 ROOT = Path(__file__).resolve().parent.parent
 RATE = 16000
 TARGET_S_PER_10_MIN = 60.0
@@ -59,12 +62,8 @@ def speech(seconds: float, folder: Path) -> np.ndarray:
 
 
 def write(path: Path, samples: np.ndarray) -> Path:
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(RATE)
-        w.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
+    """``samples`` (floats, full scale 1) as a 16 kHz 16-bit WAV file."""
+    return write_wav(path, (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes(), RATE)
 
 
 def main(argv: Sequence[str]) -> int:
