@@ -225,9 +225,10 @@ class Dialog:
 
     def session_command(self, text: str) -> str | None:
         """While an answer is awaited: the intent ``text`` is instead of an answer ("I'm done",
-        "another one", "skip", or safety), or None when it is part of the answer."""
-        if self._safety(text) is not None:
-            return "safety"
+        "another one", "skip", or a safety intent), or None when it is part of the answer."""
+        safety = self._safety(text)
+        if safety is not None:
+            return safety.intent
         command = self._command(text)
         return command.intent if command is not None else None
 
@@ -245,6 +246,10 @@ class Dialog:
     def _safety(self, text: str) -> Match | None:
         match = self.matcher.match(text)
         return match if self.is_safety(match) else None
+
+    def understand(self, text: str) -> Match:
+        """What ``text`` would match, without taking a turn (nothing changes)."""
+        return self.matcher.match(text)
 
     def is_safety(self, match: Match) -> bool:
         """Whether ``match`` is one of the pack's safety intents."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Literal, overload
 
@@ -84,24 +83,34 @@ def lint_pack(pack: IntentPack) -> list[Finding]:
     return findings
 
 
-def check(settings: Settings, as_json: bool = False) -> int:
+@dataclass(frozen=True)
+class Report:
+    """What ``intents check`` found: the findings, and a one-line summary when it loaded."""
+
+    findings: list[Finding]
+    summary: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return any(f.level == "error" for f in self.findings)
+
+
+def check(settings: Settings) -> Report:
+    """Load the configured pack and check it: file errors, lint, collisions between intents,
+    safety coverage, behaviours and the recogniser's vocabulary."""
     try:
         pack = load_pack(settings)
     except IntentFileError as exc:
         problems = getattr(exc, "problems", [exc])
-        findings = [Finding("error", str(p)) for p in problems]
-        _print_findings(findings, as_json)
-        return 2
+        return Report([Finding("error", str(p)) for p in problems])
     matcher = Matcher(pack, settings.matcher)
     findings = (lint_pack(pack) + collisions(pack, matcher) + _safety_coverage(pack, matcher)
                 + behaviours(pack) + _vocabulary(pack, settings))
-    _print_findings(findings, as_json)
-    if not as_json:
-        dirs = ", ".join(str(d) for d in intent_dirs(settings))
-        print(f"{len(pack.intents)} intents, {len(matcher.examples)} example sentences, "
-              f"{len(pack.lists)} lists from {dirs}: "
-              f"{sum(f.level == 'warning' for f in findings)} warnings")
-    return 2 if any(f.level == "error" for f in findings) else 0
+    dirs = ", ".join(str(d) for d in intent_dirs(settings))
+    summary = (f"{len(pack.intents)} intents, {len(matcher.examples)} example sentences, "
+               f"{len(pack.lists)} lists from {dirs}: "
+               f"{sum(f.level == 'warning' for f in findings)} warnings")
+    return Report(findings, summary)
 
 
 SAFETY_PROBES = (
@@ -139,34 +148,12 @@ def _vocabulary(pack: IntentPack, settings: Settings) -> list[Finding]:
     return [Finding("note", line) for line in lines]
 
 
-def _print_findings(findings: list[Finding], as_json: bool) -> None:
-    if as_json:
-        for finding in findings:
-            print(json.dumps({"level": finding.level, "message": finding.message}))
-        return
-    for finding in findings:
-        print(finding)
-
-
-def list_pack(pack: IntentPack, as_json: bool) -> int:
-    rows = []
-    for intent in pack.intents.values():
-        expanded = sum(templates.count(e.tree) for e in intent.examples)
-        rows.append({
-            "name": intent.name, "topic": intent.topic, "templates": len(intent.examples),
-            "sentences": expanded, "replies": len(intent.replies),
-            "prompts": len(intent.prompts), "slots": intent.slot_lists(),
-            "safety": intent.safety, "context": intent.context,
-            "file": str(intent.location.file),
-        })
-    if as_json:
-        for row in rows:
-            print(json.dumps(row, ensure_ascii=False))
-        return 0
-    width = max(len(str(r["name"])) for r in rows)
-    print(f"{'intent':<{width}}  templates  sentences  replies  prompts  topic")
-    for row in rows:
-        flags = " [safety]" if row["safety"] else (f" [{row['context']}]" if row["context"] else "")
-        print(f"{row['name']:<{width}}  {row['templates']:>9}  {row['sentences']:>9}  "
-              f"{row['replies']:>7}  {row['prompts']:>7}  {row['topic']}{flags}")
-    return 0
+def pack_rows(pack: IntentPack) -> list[dict[str, object]]:
+    """One row per intent for ``intents list``: sizes, topic, slots, flags, file."""
+    return [{
+        "name": intent.name, "topic": intent.topic, "templates": len(intent.examples),
+        "sentences": sum(templates.count(e.tree) for e in intent.examples),
+        "replies": len(intent.replies), "prompts": len(intent.prompts),
+        "slots": intent.slot_lists(), "safety": intent.safety, "context": intent.context,
+        "file": str(intent.location.file),
+    } for intent in pack.intents.values()]

@@ -18,14 +18,12 @@ The scheduled reflection is offered from inside the loop when it is due.
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import IO, Literal
+from typing import Literal, Protocol
 
 from rapidfuzz import fuzz
 
@@ -92,35 +90,37 @@ class Utterance:
     """Other readings of the same audio (see :attr:`Transcript.alternatives`)."""
 
 
-class StatusLine:
-    """One line on the terminal that says what the assistant is doing (only on a terminal)."""
+class LoopEvents(Protocol):
+    """What the loop reports as it goes. It never prints: a front end shows these (the command
+    line's :class:`assistant.cli.terminal.TerminalEvents` prints them)."""
 
-    def __init__(self, stream: IO[str] | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.enabled = self.stream.isatty()
-        self._last = ""
-
-    def show(self, text: str) -> None:
-        if not self.enabled or text == self._last:
-            return
-        self._last = text
-        width = 78
-        self.stream.write("\r" + text[:width].ljust(width))
-        self.stream.flush()
+    def status(self, text: str) -> None:
+        """What it is doing now ("listening...", "heard: ..."); '' when nothing."""
 
     def notice(self, text: str) -> None:
-        """A message for the person at the terminal (or the script's log): always stderr."""
-        if self.enabled:
-            self.stream.write("\r" + " " * 78 + "\r")
-        self._last = ""
-        print(f"trust-assistant: {text}", file=sys.stderr, flush=True)
+        """A message for the person: how to talk, an error, speech output failing."""
 
-    def say(self, text: str) -> None:
-        """A line that stays (a reply, a notice)."""
-        if self.enabled:
-            self.stream.write("\r" + " " * 78 + "\r")
-        self._last = ""
-        print(text, file=self.stream if not self.enabled else sys.stdout, flush=True)
+    def turn(self, turn: Turn) -> None:
+        """A request was handled: what was heard, the intent, the reply."""
+
+    def reply(self, text: str) -> None:
+        """A reply is about to be said."""
+
+
+class NoEvents:
+    """Reports nothing (a loop run by a program that only wants its effects)."""
+
+    def status(self, text: str) -> None:
+        pass
+
+    def notice(self, text: str) -> None:
+        pass
+
+    def turn(self, turn: Turn) -> None:
+        pass
+
+    def reply(self, text: str) -> None:
+        pass
 
 
 class VoiceLoop:
@@ -135,8 +135,7 @@ class VoiceLoop:
         wake: Wake = "wake",
         echo: EchoCanceller | None = None,
         reminder_check: Callable[[], str | None] | None = None,
-        as_json: bool = False,
-        status: StatusLine | None = None,
+        events: LoopEvents | None = None,
         enter_pressed: threading.Event | None = None,
         rate_step: int = 25,
     ) -> None:
@@ -148,8 +147,7 @@ class VoiceLoop:
         self.wake = wake
         self.echo = echo
         self.reminder_check = reminder_check
-        self.as_json = as_json
-        self.status = status or StatusLine()
+        self.events: LoopEvents = events or NoEvents()
         self.enter_pressed = enter_pressed
         self.rate_step = rate_step
         self.segmenter = Segmenter(SegmenterSettings(
@@ -176,7 +174,7 @@ class VoiceLoop:
         :meth:`stop`; 0 when it ended normally."""
         deadline = time.monotonic() + timeout_s if timeout_s else None
         self.mic.flush()
-        self.status.notice(self._how_to_talk())
+        self.events.notice(self._how_to_talk())
         while not self.stopping.is_set():
             if deadline is not None and time.monotonic() >= deadline:
                 break
@@ -200,7 +198,7 @@ class VoiceLoop:
             if self._turn(text, utterance.confidence, readings) or (
                     turns is not None and self.turns >= turns):
                 break
-        self.status.show("")
+        self.events.status("")
         return 0
 
     def _how_to_talk(self) -> str:
@@ -223,7 +221,7 @@ class VoiceLoop:
         :data:`BARGE_IN_CONFIDENCE`): the echo canceller suppresses much of what is said
         while the reply still sounds, so a clipped "stop" comes out as "what can" or "the
         topic". A safety request is never taken for an interruption."""
-        match = self.dialog.matcher.match(text)
+        match = self.dialog.understand(text)
         pack = self.dialog.pack
         acknowledged = any(pack.does(match.intent, b) for b in ACKNOWLEDGEMENTS) and (
             not self.dialog.asked_a_question)
@@ -237,7 +235,7 @@ class VoiceLoop:
         self._emit(Turn(text, stop.name if stop else "stop",
                         match.confidence if match.intent else 0.0, {}, ""))
         self.follow_up_until = time.monotonic() + self.settings.follow_up_s
-        self.status.show("stopped; listening...")
+        self.events.status("stopped; listening...")
         return True
 
     def _turn(self, text: str, confidence: float = 1.0, readings: Sequence[str] = ()) -> bool:
@@ -245,7 +243,7 @@ class VoiceLoop:
         try:
             turn = self.dialog.handle(text, confidence, readings)
         except AssistantError as exc:  # one bad turn never ends the conversation
-            self.status.say(f"trust-assistant: error: {exc.format_message()}")
+            self.events.notice(f"error: {exc.format_message()}")
             return False
         self.turns += 1
         self._emit(turn)
@@ -285,13 +283,13 @@ class VoiceLoop:
             self.recognizer.start(mode)
             self._audio, self._partial, self._heard_before = [], "", ""
             self._phrase_from = 0
-            self.status.show("hearing...")
+            self.events.status("hearing...")
         if segment.event in (Event.START, Event.AUDIO) and segment.pcm:
             self._audio.append(segment.pcm)
             self._partial = " ".join(
                 filter(None, (self._heard_before, self.recognizer.feed(segment.pcm))))
             if self._partial:
-                self.status.show(f"hearing: {self._partial}")
+                self.events.status(f"hearing: {self._partial}")
         if segment.event is Event.PAUSE:
             if mode == "command":
                 return self._pause(mode, barge_in)
@@ -359,7 +357,8 @@ class VoiceLoop:
         return self.recognizer.transcribe(pcm, "command")
 
     def _answer_command(self, text: str) -> bool:
-        return self.dialog.session_command(normalize(text)) not in (None, "safety")
+        command = self.dialog.session_command(normalize(text))
+        return command is not None and not self.dialog.pack.intents[command].safety
 
     def _pause(self, mode: Mode, barge_in: bool) -> Utterance | None:
         """A short pause: if what was said so far is already a whole request, it is the
@@ -375,7 +374,7 @@ class VoiceLoop:
 
     def _utterance(self, text: str, confidence: float, barge_in: bool,
                    silence_s: float, alternatives: tuple[str, ...] = ()) -> Utterance:
-        self.status.show(f"heard: {text}" if text else "listening...")
+        self.events.status(f"heard: {text}" if text else "listening...")
         return Utterance(text, confidence, time.monotonic(), barge_in, b"".join(self._audio),
                          silence_s, alternatives)
 
@@ -387,7 +386,7 @@ class VoiceLoop:
         request = split_wake(partial, self.settings.wake_phrase)[1]
         if not request:
             return False
-        match = self.dialog.matcher.match(request)
+        match = self.dialog.understand(request)
         complete = match.intent is not None and not match.ambiguous and (
             match.confidence >= EARLY_END_CONFIDENCE)
         log.debug("pause after %r: %s (%s %.2f)", partial, "complete" if complete else "waiting",
@@ -395,7 +394,7 @@ class VoiceLoop:
         return complete
 
     def _wait_for_enter(self, deadline: float | None) -> bool:
-        self.status.show("press Enter to talk")
+        self.events.status("press Enter to talk")
         event = self.enter_pressed
         if event is None:
             return False
@@ -404,7 +403,7 @@ class VoiceLoop:
                 event.clear()
                 self.mic.flush()
                 self.segmenter.reset()
-                self.status.show("listening...")
+                self.events.status("listening...")
                 return True
             if deadline is not None and time.monotonic() >= deadline:
                 return False
@@ -429,7 +428,7 @@ class VoiceLoop:
             log.debug("second pass: %r", again)
         if not woke:
             log.debug("not addressed to me: %r", utterance.text)
-            self.status.show("listening for the wake phrase...")
+            self.events.status("listening for the wake phrase...")
             return None
         if rest:
             return rest
@@ -457,8 +456,7 @@ class VoiceLoop:
         """Say ``text`` (print it when speech is off or fails); listen for barge-in."""
         if not text:
             return
-        if not self.as_json:
-            self.status.say(f"coach: {text}")
+        self.events.reply(text)
         speaker = self.speaker
         self._saying = text
         if speaker is None or self.speech_failed:
@@ -473,14 +471,14 @@ class VoiceLoop:
             self._speech_failure(exc)
             return
         if audio.pcm:
-            self.status.show("speaking...")
+            self.events.status("speaking...")
             self.pending = self._play(speaker, iter([audio]))
             time.sleep(ECHO_TAIL_S if self.pending is None else 0)
             if self.pending is None:
                 self.mic.flush()
                 self.segmenter.reset()
         self.follow_up_until = time.monotonic() + self.settings.follow_up_s
-        self.status.show("listening...")
+        self.events.status("listening...")
 
     def _play(self, speaker: Speaker, chunks: Iterator[Audio]) -> Utterance | None:
         """Play the reply's ``chunks`` (sentences) as they are synthesised; return what the
@@ -586,7 +584,7 @@ class VoiceLoop:
     def _meant(self, text: str) -> bool:
         """Whether speech heard out over the reply was meant: "stop", a safety request, or a
         request understood surely that is not words of the reply itself."""
-        match = self.dialog.matcher.match(text)
+        match = self.dialog.understand(text)
         if match.intent is None:
             return False
         if self.dialog.pack.does(match.intent, "stop") or self.dialog.is_safety(match):
@@ -597,8 +595,8 @@ class VoiceLoop:
 
     def _speech_failure(self, exc: AssistantError) -> None:
         if not self.speech_failed:
-            self.status.say(f"trust-assistant: speech output failed ({exc.format_message()}); "
-                            "replies are printed instead")
+            self.events.notice(f"speech output failed ({exc.format_message()}); "
+                               "replies are printed instead")
         self.speech_failed = True
 
     # ------------------------------------------------------------------------------ actions
@@ -606,15 +604,10 @@ class VoiceLoop:
     def _apply(self, turn: Turn) -> None:
         """"Slower" and "faster" change the speaking rate for the rest of the session."""
         if self.speaker is not None:
-            from .voice import change_rate
-
             change_rate(self.speaker, turn.actions, self.rate_step)
 
     def _emit(self, turn: Turn) -> None:
-        if self.as_json:
-            print(json.dumps(turn.to_json(), ensure_ascii=False), flush=True)
-        else:
-            self.status.say(f"you: {turn.text}")
+        self.events.turn(turn)
 
     # --------------------------------------------------------------------------- reflection
 
@@ -735,3 +728,12 @@ def _strip_done(text: str) -> tuple[bool, str]:
         if text.endswith(" " + phrase):
             return True, text[: -len(phrase) - 1].strip()
     return False, text
+
+
+def change_rate(speaker: Speaker, actions: Iterable[str], step: int) -> None:
+    """Apply a turn's "slower" / "faster" to the speaker (words per minute)."""
+    synth = speaker.synthesizer
+    if Action.SLOWER in actions:
+        synth.set_rate(synth.rate - step)
+    elif Action.FASTER in actions:
+        synth.set_rate(synth.rate + step)

@@ -1,20 +1,21 @@
-"""``trust-assistant service install|uninstall|status``: a systemd user unit, so the assistant
-starts with the user's session (on a Raspberry Pi, with the machine when lingering is on).
+"""A systemd user unit, so the assistant starts with the user's session (on a Raspberry Pi,
+with the machine when lingering is on).
 
-Nothing here needs systemd to be present: the unit file is written or removed, and the exact
-``systemctl`` / ``loginctl`` commands to run are printed. ``status`` asks ``systemctl --user``
-only when it is installed and answers, and says so when it is not.
+Nothing here needs systemd to be present: the unit file is written or removed, and the front
+end tells the person the exact ``systemctl`` / ``loginctl`` commands to run. :func:`status`
+asks ``systemctl --user`` only when it is installed and answers.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from .config import Settings
 from .errors import UsageError
@@ -31,13 +32,16 @@ PASSED_ENV = ("TRUST_ASSISTANT_CONFIG_DIR", "TRUST_ASSISTANT_DATA_DIR")
 """Environment variables copied into the unit when set, so the service uses the same files."""
 
 
-def service(args: argparse.Namespace, settings: Settings) -> int:
-    """Run one ``service`` action; the exit status."""
-    if args.action == "install":
-        return install(settings)
-    if args.action == "uninstall":
-        return uninstall()
-    return status()
+@dataclass(frozen=True)
+class ServiceStatus:
+    """Whether the unit file is there and what systemd says of it."""
+
+    path: Path
+    installed: bool
+    systemd: Literal["missing", "no-session", "yes"]
+    """``missing``: no systemctl; ``no-session``: ``systemctl --user`` does not answer."""
+    active: str | None = None
+    enabled: str | None = None
 
 
 def unit_dir() -> Path:
@@ -79,8 +83,8 @@ def unit_text(command: list[str], environment: dict[str, str]) -> str:
     return "\n".join(lines)
 
 
-def install(settings: Settings) -> int:
-    """Write the unit file and print how to enable it."""
+def install(settings: Settings) -> tuple[Path, bool]:
+    """Write the unit file; (its path, whether it replaced one)."""
     command = executable()
     if settings.config_file is not None:
         command += ["--config", str(settings.config_file.absolute())]
@@ -88,49 +92,36 @@ def install(settings: Settings) -> int:
     path = unit_path()
     existed = path.exists()
     _write_unit(path, unit_text(command, environment))
-    print(f"{'Updated' if existed else 'Wrote'} {path}")
-    print("To start the assistant now and with every session, run:")
-    print(f"  {ENABLE}")
-    print("To keep it running when you are not logged in (a Raspberry Pi without a desktop):")
-    print(f"  {LINGER}")
-    if not _systemctl():
-        print("(systemctl was not found: this system does not seem to run systemd; the unit "
-              "file is ready for one that does.)")
-    return 0
+    return path, existed
 
 
-def uninstall() -> int:
-    """Remove the unit file and its enable links; print how to stop a running service."""
+def has_systemd() -> bool:
+    return _systemctl() is not None
+
+
+def uninstall() -> Path | None:
+    """Remove the unit file and its enable links; the path removed, None if none was there."""
     path = unit_path()
     links = list(unit_dir().glob(f"*.wants/{UNIT_NAME}"))
     if not path.exists() and not links:
-        print(f"The service is not installed (no {path}).")
-        return 0
+        return None
     for link in links:
         link.unlink(missing_ok=True)
     path.unlink(missing_ok=True)
-    print(f"Removed {path}")
-    print("If the assistant is still running as a service, stop it with:")
-    print(f"  {STOP}")
-    return 0
+    return path
 
 
-def status() -> int:
-    """Say whether the unit file exists and, when systemd answers, whether it is active."""
+def status() -> ServiceStatus:
+    """Whether the unit file exists and, when systemd answers, whether it is active."""
     path = unit_path()
-    print(f"Unit file: {path} ({'installed' if path.exists() else 'not installed'})")
     systemctl = _systemctl()
     if systemctl is None:
-        print("systemd: not available here (no systemctl found)")
-        return 0
+        return ServiceStatus(path, path.exists(), "missing")
     active = _ask_systemctl(systemctl, "is-active")
     if active is None:
-        print("systemd: not available for this user session (systemctl --user does not "
-              "answer)")
-        return 0
-    print(f"Active: {active}")
-    print(f"Enabled: {_ask_systemctl(systemctl, 'is-enabled') or 'no'}")
-    return 0
+        return ServiceStatus(path, path.exists(), "no-session")
+    return ServiceStatus(path, path.exists(), "yes", active,
+                         _ask_systemctl(systemctl, "is-enabled") or "no")
 
 
 def _systemctl() -> str | None:

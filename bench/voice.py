@@ -75,21 +75,15 @@ def startup(vmic: object, env: dict[str, str]) -> tuple[float, float]:
 
 def latencies(vmic: object, count: int, directory: Path) -> tuple[list[float], list[float]]:
     """Per request: (real end of speech -> reply audio, detected end -> reply audio) seconds."""
-    import argparse
 
     from speech import synthesize
 
-    from assistant import voice
-    from assistant.audio import Microphone
+    from assistant.app import Assistant
     from assistant.config import Settings
-    from assistant.reflect_cli import build_dialog
 
-    settings = Settings()
-    dialog = build_dialog(settings)
-    microphone = Microphone.from_settings(settings.audio).start()
-    args = argparse.Namespace(no_speech=False, push_to_talk=False, no_wake=True, json=True)
-    loop = voice._voice_loop(args, settings, dialog, microphone)
-    loop.status.say = lambda *_: None  # type: ignore[method-assign]
+    app = Assistant(Settings()).load()  # reports nothing (no front end)
+    microphone = app.open_microphone()
+    loop = app.voice_loop(microphone, wake="always")
     marks: dict[str, float] = {}
     play, hear = loop._play, loop._hear
 
@@ -134,8 +128,8 @@ def latencies(vmic: object, count: int, directory: Path) -> tuple[list[float], l
             if "audio" in marks and "detected" in marks:
                 detected.append(marks["audio"] - marks["detected"])
                 real.append(detected[-1] + marks["silence"])
-            if dialog.awaiting_answer:
-                dialog.end_reflection()
+            if app.dialog.awaiting_answer:
+                app.dialog.end_reflection()
             time.sleep(1.0)
     finally:
         microphone.close()

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from listener import ROOT, listening
@@ -74,3 +74,138 @@ def test_a_signal_while_speaking_ends_listen_at_once_and_cleanly(
     assert took < 5.0, (took, log)
     assert "Traceback" not in log
     assert len(turns) == 1 and turns[0]["reply"], (turns, log)
+
+
+# ------------------------------------------------------------- speech output that fails
+
+class FailingSynthesizer:
+    """The real voice, made to fail the way an engine does (a crashed espeak-ng, a damaged
+    voice file): every synthesis after the first ``good`` raises :class:`EngineError`."""
+
+    def __init__(self, real: Any, good: int = 0) -> None:
+        self.real = real
+        self.good = good
+        self.calls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def synthesize(self, text: str) -> Any:
+        self.calls += 1
+        if self.calls > self.good:
+            from assistant.errors import EngineError
+
+            raise EngineError("text-to-speech engine stopped: espeak-ng exited with status 139")
+        return self.real.synthesize(text)
+
+
+class VanishingPlayer:
+    """A real :class:`Player` whose output device disappears (unplugged headphones): playing
+    raises the :class:`AudioError` PortAudio's lost device becomes."""
+
+    def __init__(self) -> None:
+        from assistant.audio import Player
+
+        self.real = Player()
+        self.attempts = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def play_stream(self, chunks: Any, on_start: Any = None, on_queued: Any = None) -> bool:
+        from assistant.errors import AudioError
+
+        self.attempts += 1
+        raise AudioError("the output device was lost while playing (unplugged?)")
+
+
+class Recorder:
+    """The loop's events, kept (what a front end would show)."""
+
+    def __init__(self) -> None:
+        self.turns: list[Any] = []
+        self.notices: list[str] = []
+        self.replies: list[str] = []
+
+    def status(self, text: str) -> None:
+        pass
+
+    def notice(self, text: str) -> None:
+        self.notices.append(text)
+
+    def turn(self, turn: Any) -> None:
+        self.turns.append(turn)
+
+    def reply(self, text: str) -> None:
+        self.replies.append(text)
+
+
+def _two_requests(tmp_path: Path) -> bytes:
+    from assistant.wavio import read_wav
+
+    parts = [read_wav(synthesize(text, tmp_path / f"{i}.wav", "en-us", 160))
+             for i, text in enumerate(("how do i apologise properly", "what is the first step"))]
+    gap = bytes(int(1.5 * 16000) * 2)
+    return gap + gap.join(parts) + gap
+
+
+@pytest.mark.audio
+@pytest.mark.parametrize("fault", ["engine", "device"])
+def test_speech_output_failing_prints_the_replies_and_the_conversation_goes_on(
+    fault: str, tmp_path: Path,
+) -> None:
+    """The TTS engine raising, or the speaker vanishing, mid-session: one notice, every reply
+    still given (printed), every request still answered, a clean end."""
+    from test_listen_loop import RecordedMicrophone
+
+    from assistant.app import Assistant
+    from assistant.config import Settings
+    from assistant.tts import Speaker, make_synthesizer
+
+    events = Recorder()
+    settings = Settings()
+    app = Assistant(settings, events).load()
+    real = make_synthesizer(settings.tts)
+    if fault == "engine":
+        speaker = Speaker(FailingSynthesizer(real), VanishingPlayer())  # type: ignore[arg-type]
+    else:
+        speaker = Speaker(real, VanishingPlayer())  # type: ignore[arg-type]
+    loop = app.voice_loop(RecordedMicrophone(_two_requests(tmp_path)),  # type: ignore[arg-type]
+                          wake="always", speak=False)
+    loop.speaker = speaker
+    started = time.monotonic()
+    assert loop.run(turns=2, timeout_s=60) == 0
+    assert time.monotonic() - started < 60
+    assert [t.intent is not None for t in events.turns] == [True, True], events.turns
+    assert len(events.replies) == 2 and all(events.replies)
+    failures = [n for n in events.notices if "speech output failed" in n]
+    assert len(failures) == 1, events.notices  # said once, not at every reply
+    assert ("exited with status 139" if fault == "engine" else "device was lost") in failures[0]
+    assert "replies are printed instead" in failures[0]
+
+
+# ------------------------------------------------------------------------ the clock moving
+
+def test_the_clock_set_back_does_not_offer_the_reflection_twice(tmp_path: Path) -> None:
+    """After the 21:00 reflection was offered, the clock is set back (a wrong RTC corrected
+    by NTP, a manual change) to 20:50: reaching 21:00 again offers nothing more that day;
+    the next evening's is offered as usual. (Forward jumps, suspend and resume, and DST
+    nights are in test_schedule.py.)"""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from assistant.reminder import Reminder
+    from assistant.schedule import Schedule
+    from assistant.state import State, StateStore
+
+    zone = ZoneInfo("Europe/London")
+    set_at = datetime(2026, 5, 11, 12, 0, tzinfo=zone)
+    store = StateStore()
+    store.save(State(schedule=Schedule("21:00", "daily"), schedule_set=set_at))
+    reminder = Reminder(store)
+    nine = datetime(2026, 5, 11, 21, 0, tzinfo=zone)
+    assert reminder.due(nine)
+    back = nine - timedelta(minutes=10)
+    polled = [back + timedelta(minutes=m) for m in range(0, 30)]
+    assert not any(reminder.due(moment) for moment in polled)
+    assert reminder.due(nine + timedelta(days=1))

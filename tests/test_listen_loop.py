@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from speech import synthesize
 
+from assistant.app import recognizer_for
+from assistant.cli.terminal import TerminalEvents
 from assistant.config import Settings
 from assistant.listen import VoiceLoop
 from assistant.runtime import make_dialog
-from assistant.voice import recognizer_for
 from assistant.wavio import read_wav
 
 pytestmark = pytest.mark.audio
@@ -75,7 +76,7 @@ def reflect(loop_parts: tuple[object, object], settings: Settings, pcm: bytes,
     dialog.end_reflection()  # type: ignore[attr-defined]
     mic = RecordedMicrophone(pcm)
     loop = VoiceLoop(dialog, recognizer, mic, None, settings.listen,  # type: ignore[arg-type]
-                     wake="always", as_json=True)
+                     wake="always", events=TerminalEvents(as_json=True))
     loop.reflect_now()
     turns = [json.loads(line) for line in capsys.readouterr().out.splitlines()
              if line.startswith("{")]
@@ -113,7 +114,7 @@ def test_what_said_over_a_reply_only_stops_it(
 ) -> None:
     dialog, recognizer = loop_parts
     loop = VoiceLoop(dialog, recognizer, RecordedMicrophone(b""), None,  # type: ignore[arg-type]
-                     settings.listen, wake="always", as_json=True)
+                     settings.listen, wake="always", events=TerminalEvents(as_json=True))
     assert not dialog.asked_a_question  # type: ignore[attr-defined]
     assert loop._interruption("okay", 0.9)
     assert json.loads(capsys.readouterr().out)["intent"] == "stop"

@@ -184,7 +184,7 @@ def reflect_json(*extra: str) -> list[dict[str, object]]:
     snippet = (
         "import sys\n"
         "from assistant.cli import build_parser, settings_from_args\n"
-        "from assistant.reflect_cli import reflect\n"
+        "from assistant.cli.reflect import reflect\n"
         "args = build_parser().parse_args(sys.argv[1:])\n"
         "sys.exit(reflect(args, settings_from_args(args)))\n")
     result = subprocess.run([sys.executable, "-c", snippet, "reflect", *extra],

@@ -348,9 +348,9 @@ def test_listening_for_a_few_phrases(recognizer: PocketSphinxRecognizer,
                                      audio_dir: Path) -> None:
     """Short commands, lost among the shipped pack's thousands of phrases, are heard among a
     few (the commands of a reflection answer)."""
+    from assistant.app import recognizer_for
     from assistant.config import Settings
     from assistant.runtime import make_dialog
-    from assistant.voice import recognizer_for
 
     recognizer.listen_for("none", [])  # this test pack has no such commands: nothing to add
     assert recognizer.transcribe_phrases(bytes(3200), "none").text == ""

@@ -11,76 +11,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal
 
 from ..config import cache_dir as config_cache_dir
 from ..errors import EngineError, ModelError
+from .base import Mode, PhraseListener, Recognizer, SecondReading, Transcript
 
 if TYPE_CHECKING:
     from ..config import SttSettings
     from ..intents import IntentPack
 
-Mode = Literal["command", "open"]
-"""``command``: biased towards the intent pack's phrases (with an open path for off-script
-speech); ``open``: free-form speech such as a reflection answer."""
-
 ENGINES = ("auto", "pocketsphinx", "vosk", "whisper")
 """Values of ``settings.engine``."""
-
-
-@dataclass(frozen=True)
-class Transcript:
-    text: str
-    """Recognised words, lower case, no punctuation; empty when nothing was understood."""
-    confidence: float
-    """0..1, the engine's own estimate."""
-    alternatives: tuple[str, ...] = ()
-    """Other readings of the same audio (another search or engine), most likely first."""
-
-
-class Recognizer(Protocol):
-    """A streaming recogniser: ``start``, ``feed`` audio, ``finish`` for the final text."""
-
-    name: str
-    sample_rate: int
-    """Sample rate of the 16-bit mono PCM that :meth:`feed` takes (hertz)."""
-
-    def start(self, mode: Mode = "command") -> None:
-        """Begin an utterance."""
-
-    def feed(self, pcm: bytes) -> str:
-        """Add audio; return the partial transcript so far ('' when none)."""
-
-    def finish(self) -> Transcript:
-        """End the utterance and return the final transcript."""
-
-    def transcribe(self, pcm: bytes, mode: Mode = "command") -> Transcript:
-        """A whole utterance at once, from the same starting state every time."""
-
-
-@runtime_checkable
-class PhraseListener(Protocol):
-    """A recogniser that can also listen for a small set of phrases on their own (PocketSphinx):
-    a short utterance gives a search over thousands of phrases little to go on, while among a
-    dozen ("skip it", "another one") it is heard far more often."""
-
-    def listen_for(self, name: str, phrases: Iterable[str]) -> None:
-        """Prepare the search ``name`` over ``phrases`` (with an open path for other words)."""
-
-    def transcribe_phrases(self, pcm: bytes, name: str) -> Transcript:
-        """A whole utterance with the search ``name`` (``command`` mode if there is none)."""
-
-
-@runtime_checkable
-class SecondReading(Protocol):
-    """A recogniser that reads a request again with a second engine (:mod:`.twopass`)."""
-
-    def refine(self, pcm: bytes, first: Transcript) -> Transcript:
-        """``first`` (this recogniser's streamed reading of ``pcm``) with the second
-        engine's reading; the better-read one first, the other as an alternative."""
-
-    def read_twice(self, pcm: bytes) -> Transcript:
-        """Both readings of a whole request at once."""
 
 
 @dataclass(frozen=True)
@@ -255,3 +197,9 @@ def vocabulary_report(
                 "be written; the pack's phrases do not bias it"]
     return coverage.report(pack, choice.engine, choice.model, extra_phrases,
                              _user_dict(settings))
+
+
+__all__ = [
+    "ENGINES", "EngineChoice", "Mode", "PhraseListener", "Recognizer", "SecondReading",
+    "Transcript", "cache_dir", "choose_engine", "make_recognizer", "vocabulary_report",
+]

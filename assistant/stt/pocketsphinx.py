@@ -53,8 +53,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..config import private_dir
 from ..errors import EngineError, ModelError
 from ..wavio import NOISE_FLOOR, NoiseFloor
-from . import Mode, Transcript
 from .activity import speech_span
+from .base import Mode, Transcript
 from .vocabulary import (
     BUILTIN_WEIGHTS,
     CLOSERS,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 
-from . import Mode, PhraseListener, Recognizer, Transcript
+from .base import Mode, PhraseListener, Recognizer, Transcript
 from .whisper import WhisperRecognizer
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import EngineError, ModelError
 from ..wavio import NOISE_FLOOR, NoiseFloor
-from . import Mode, Transcript
+from .base import Mode, Transcript
 from .vocabulary import Vocabulary
 
 INSTALL_HINT = "trust-assistant models install vosk-model-small-en-us-0.15"

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EngineError, ModelError
-from . import Mode, Transcript
 from .activity import speech_span
+from .base import Mode, Transcript
 
 SAMPLE_RATE = 16000
 """The rate Whisper's features are computed at (hertz)."""

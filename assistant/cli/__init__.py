@@ -1,7 +1,10 @@
-"""The ``trust-assistant`` command line (also ``python -m assistant``).
+"""The ``trust-assistant`` command line (also ``python -m assistant``): a thin front end.
 
-Every command exits 0 on success and 2 on bad usage or bad input, with a one-line error on
-stderr. Heavy engines are imported only by the commands that need them.
+It parses the arguments, builds the application core (:class:`assistant.app.Assistant`),
+calls it and formats what comes back. Each command lives in a module of this package
+(:mod:`.ask`, :mod:`.voice`, :mod:`.reflect`, :mod:`.journal`, :mod:`.service`), imported only
+when it runs, so a text command never loads the speech engines. Every command exits 0 on
+success and 2 on bad usage or bad input, with a one-line error on stderr.
 """
 
 from __future__ import annotations
@@ -14,10 +17,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from . import __version__
-from .config import Settings, load_settings
-from .errors import AssistantError, UsageError
-from .stt import ENGINES
+from .. import __version__
+from ..config import Settings, load_settings
+from ..errors import AssistantError, UsageError
+from ..stt import ENGINES
 
 PROG = "trust-assistant"
 log = logging.getLogger("assistant")
@@ -93,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
                              "cache, so the next start is quick), then exit")
 
     ask = command("ask", "one turn from text, WAV files or stdin; with no text, a typed "
-                  "conversation", "commands:ask")
+                  "conversation", "ask:ask")
     ask.add_argument("text", nargs="*", help="what you would say; '-' reads one utterance per "
                      "line from stdin")
     ask.add_argument("--wav", nargs="+", type=Path, metavar="FILE", help="recognise WAV files")
@@ -111,13 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--rate", type=_positive_int, help="words per minute")
     say.add_argument("--list-voices", action="store_true", help="list the voices and exit")
 
-    reflect = command("reflect", "one reflection session now", "reflect_cli:reflect")
+    reflect = command("reflect", "one reflection session now", "reflect:reflect")
     reflect.add_argument("--answer", metavar="TEXT", help="your answer, instead of speaking it")
     reflect.add_argument("--answer-wav", metavar="FILE", type=Path,
                          help="your spoken answer in a WAV file")
     reflect.add_argument("--no-speech", action="store_true", help="print, do not speak")
 
-    intents = command("intents", "check or list the loaded intent pack", "commands:intents")
+    intents = command("intents", "check or list the loaded intent pack", "ask:intents")
     intents.add_argument("action", choices=["check", "list"])
 
     models = command("models", "manage speech models (Vosk, Whisper)", "voice:models")
@@ -132,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("devices", "list audio input and output devices", "voice:devices")
 
     journal = command("journal", "the private journal of reflection answers (opt-in)",
-                      "journal_cli:journal")
+                      "journal:journal")
     journal.add_argument("action", choices=["list", "export", "delete", "enable", "disable",
                                             "status"])
     journal.add_argument("entry", nargs="?", help="entry ID (for delete)")

@@ -14,10 +14,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from .config import Settings
-from .errors import JournalError, UsageError
-from .journal import Entry, Journal
-from .state import StateStore
+from ..app import Assistant
+from ..config import Settings
+from ..errors import JournalError, UsageError
+from ..journal import Entry, Journal
+from ..state import StateStore
 
 PROG = "trust-assistant"
 ENABLE_HINT = f"turn it on with '{PROG} journal enable' or say \"turn on my journal\""
@@ -32,7 +33,8 @@ def journal(args: argparse.Namespace, settings: Settings) -> int:
         "list": _list, "export": _export, "delete": _delete, "enable": _enable,
         "disable": _disable, "status": _status,
     }
-    return actions[args.action](args, Journal(), StateStore())
+    app = Assistant(settings)
+    return actions[args.action](args, app.journal, app.state)
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
