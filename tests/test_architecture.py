@@ -222,3 +222,13 @@ def test_the_checker_sees_a_wrong_import(tmp_path: Path) -> None:
     found = {"dialog": dialog, "listen": copy / "listen.py"}
     assert "listen" in set(imports("dialog", dialog, set(found)))
 
+
+
+def test_the_settings_offer_every_registered_engine() -> None:
+    """Settings are checked below the engines' layer, so they keep their own list of engine
+    names; adding an engine to a registry without it fails here."""
+    from assistant import stt, tts
+    from assistant.config_check import CHOICES
+
+    assert CHOICES["stt.engine"] == stt.ENGINES
+    assert CHOICES["tts.engine"] == tts.ENGINES

@@ -12,8 +12,7 @@ from speech import ESPEAK, corpus_wer, speak
 from assistant.config import SttSettings
 from assistant.errors import ModelError
 from assistant.intents import IntentPack
-from assistant.stt import choose_engine, make_recognizer, vocabulary_report
-from assistant.stt.coverage import missing_words
+from assistant.stt import choose_engine, make_recognizer, missing_words, vocabulary_report
 from assistant.stt.vocabulary import Vocabulary
 from assistant.stt.vosk import VoskRecognizer, check_model_dir, model_words
 

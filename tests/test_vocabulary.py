@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import templates
+from assistant import stt, templates
 from assistant.intents import IntentPack, shipped_dir
-from assistant.stt import coverage
 from assistant.stt.pocketsphinx import dictionary_path, read_dictionary_words
 from assistant.stt.vocabulary import (
     FILLER_EVERY,
@@ -245,10 +244,10 @@ def test_vosk_phrases_expand_small_examples_and_split_big_ones(vocab: Vocabulary
 
 
 def test_missing_words_for_pocketsphinx(pack: IntentPack) -> None:
-    missing = coverage.missing_words(pack, "pocketsphinx")
+    missing = stt.missing_words(pack, "pocketsphinx")
     assert "cortado" in missing and "macchiato" in missing
     assert "trust" not in missing
-    lines = coverage.report(pack, "pocketsphinx")
+    lines = stt.coverage_report(pack, "pocketsphinx")
     assert lines[0].startswith("pocketsphinx: ")
     assert "not in the pronunciation dictionary" in lines[0]
     cortado = next(line for line in lines if line.strip().startswith("cortado"))
@@ -258,8 +257,8 @@ def test_missing_words_for_pocketsphinx(pack: IntentPack) -> None:
 def test_user_dictionary_words_are_not_missing(pack: IntentPack, tmp_path: Path) -> None:
     user = tmp_path / "user.dict"
     user.write_text("cortado K AO R T AA D OW\nmacchiato M AA K IY AA T OW\n")
-    assert coverage.missing_words(pack, "pocketsphinx", user_dict=user) == []
-    assert "all" in coverage.report(pack, "pocketsphinx", user_dict=user)[0]
+    assert stt.missing_words(pack, "pocketsphinx", user_dict=user) == []
+    assert "all" in stt.coverage_report(pack, "pocketsphinx", user_dict=user)[0]
 
 
 def test_dictionary_reader_folds_variants() -> None:
@@ -269,8 +268,8 @@ def test_dictionary_reader_folds_variants() -> None:
 
 
 def test_vosk_report_without_word_list(pack: IntentPack, tmp_path: Path) -> None:
-    assert coverage.missing_words(pack, "vosk", tmp_path) == []
-    lines = coverage.report(pack, "vosk", tmp_path)
+    assert stt.missing_words(pack, "vosk", tmp_path) == []
+    lines = stt.coverage_report(pack, "vosk", tmp_path)
     assert "has no word list" in lines[0]
 
 
@@ -280,8 +279,8 @@ def test_vosk_words_txt(pack: IntentPack, tmp_path: Path) -> None:
     (tmp_path / "graph" / "words.txt").write_text(
         "".join(f"{w} {i}\n" for i, w in enumerate(sorted(known)))
     )
-    assert coverage.missing_words(pack, "vosk", tmp_path) == ["cortado"]
-    assert "cortado" in coverage.report(pack, "vosk", tmp_path)[0]
+    assert stt.missing_words(pack, "vosk", tmp_path) == ["cortado"]
+    assert "cortado" in stt.coverage_report(pack, "vosk", tmp_path)[0]
 
 
 def test_some_sentences_come_with_openers_and_closers() -> None:

@@ -1,38 +1,55 @@
-"""Offline speech recognition behind one small protocol.
+"""Offline speech recognition: the engines' registry.
 
-Each engine lives in its own module (:mod:`.pocketsphinx`, :mod:`.vosk`, :mod:`.whisper`) and
-imports its library lazily, so text-only commands start fast and a missing library is reported
-by name.
-Build engines with :func:`make_recognizer`; the dialog and the matcher never import an engine.
+Each engine is one module (:mod:`.pocketsphinx`, :mod:`.vosk`, :mod:`.whisper`) that offers the
+functions of :class:`~.base.Engine` and imports its library lazily, so text-only commands
+start fast and a missing library is reported by name. Adding an engine is that module and one
+entry in :data:`ENGINE_MODULES`. Build recognisers with :func:`make_recognizer`; the dialog and
+the matcher never import an engine, and engines never import this registry.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, cast
 
 from ..config import cache_dir as config_cache_dir
 from ..errors import EngineError, ModelError
-from .base import Mode, PhraseListener, Recognizer, SecondReading, Transcript
+from .base import (
+    Build,
+    Engine,
+    EngineChoice,
+    Mode,
+    PhraseListener,
+    Recognizer,
+    SecondReading,
+    Transcript,
+)
 
 if TYPE_CHECKING:
     from ..config import SttSettings
     from ..intents import IntentPack
 
-ENGINES = ("auto", "pocketsphinx", "vosk", "whisper")
+ENGINE_MODULES = {"pocketsphinx": ".pocketsphinx", "vosk": ".vosk", "whisper": ".whisper"}
+"""The speech engines: name -> the module that implements it (imported only when used)."""
+ENGINES = ("auto", *ENGINE_MODULES)
 """Values of ``settings.engine``."""
+FALLBACK = "pocketsphinx"
+"""``auto`` without an installed model: the engine with a bundled (US English) model."""
+PREFERRED = ("vosk",)
+"""``auto``: engines used before the fallback when a model of theirs is installed for the
+pack's language."""
+SECOND_READER = "whisper"
+"""``auto``: the engine that reads each request a second time, when it is installed."""
 
 
-@dataclass(frozen=True)
-class EngineChoice:
-    """Which engine and model :func:`make_recognizer` would use, and why."""
-
-    engine: Literal["pocketsphinx", "vosk", "whisper"]
-    model: Path | None
-    """Model directory; None = PocketSphinx's bundled model."""
-    reason: str
+def engine(name: str) -> Engine:
+    """The module of engine ``name`` (:class:`EngineError` naming the choices if unknown)."""
+    if name not in ENGINE_MODULES:
+        raise EngineError(
+            f"unknown speech engine '{name}' (choose one of: {', '.join(ENGINES)})")
+    return cast(Engine, importlib.import_module(ENGINE_MODULES[name], __package__))
 
 
 def make_recognizer(
@@ -52,22 +69,10 @@ def make_recognizer(
         from .vocabulary import Vocabulary
 
         vocabulary = Vocabulary.from_pack(pack, extra_phrases, prefixes)
-    if choice.engine == "vosk" and choice.model is not None:
-        from .vosk import VoskRecognizer
-
-        return _with_second_reading(
-            VoskRecognizer(choice.model, vocabulary, sample_rate=settings.sample_rate),
-            settings, pack)
-    if choice.engine == "whisper":
-        from .whisper import WhisperRecognizer
-
-        return WhisperRecognizer(choice.model)
-    from .pocketsphinx import PocketSphinxRecognizer
-
-    recognizer: Recognizer = PocketSphinxRecognizer(
-        vocabulary, model_dir=choice.model, user_dict=_user_dict(settings),
-        cache_dir=cache_dir(),
-    )
+    recognizer = engine(choice.engine).build(
+        Build(choice, settings, vocabulary, _user_dict(settings), cache_dir()))
+    if choice.engine == SECOND_READER:
+        return recognizer
     return _with_second_reading(recognizer, settings, pack)
 
 
@@ -96,47 +101,38 @@ def cache_dir() -> Path:
 
 def choose_engine(settings: SttSettings, language: str = "en") -> EngineChoice:
     """The engine and model for ``settings`` and a pack in ``language``, without loading."""
-    engine = settings.engine
-    if engine not in ENGINES:
+    name = settings.engine
+    if name not in ENGINES:
         raise EngineError(
-            f"unknown speech engine '{engine}' (choose one of: {', '.join(ENGINES)})"
+            f"unknown speech engine '{name}' (choose one of: {', '.join(ENGINES)})"
         )
     model = _resolve(settings.model) if settings.model else None
-    if engine == "pocketsphinx":
-        return EngineChoice("pocketsphinx", model, "asked for")
-    if engine == "vosk":
-        model = model or _installed_vosk_model(language)
-        if model is None:
-            raise ModelError(
-                f"no Vosk model for language '{language}' is installed; install one with: "
-                "trust-assistant models install vosk-model-small-en-us-0.15 (or pass --model DIR)"
-            )
-        return EngineChoice("vosk", model, "asked for")
-    if engine == "whisper":
-        return EngineChoice("whisper", model or _whisper_model(language), "asked for")
+    if name != "auto":
+        return EngineChoice(name, model or engine(name).default_model(language), "asked for")
     return _auto(model, language)
 
 
 def _auto(model: Path | None, language: str) -> EngineChoice:
-    from .vosk import is_vosk_model
-    from .whisper import is_whisper_model
-
+    others = [name for name in ENGINE_MODULES if name != FALLBACK]
     if model is not None:
-        if is_vosk_model(model):
-            return EngineChoice("vosk", model, f"{model} is a Vosk model")
-        if is_whisper_model(model):
-            return EngineChoice("whisper", model, f"{model} is a Whisper model")
-        return EngineChoice("pocketsphinx", model, f"{model} is not a Vosk or Whisper model")
-    installed = _installed_vosk_model(language)
-    if installed is not None:
-        return EngineChoice("vosk", installed, f"a Vosk model for '{language}' is installed")
+        for name in others:
+            if engine(name).is_model(model):
+                return EngineChoice(name, model, f"{model} is a {name} model")
+        return EngineChoice(FALLBACK, model,
+                            f"{model} is not a {' or '.join(others)} model")
+    for name in PREFERRED:
+        try:
+            installed = engine(name).default_model(language)
+        except ModelError:
+            continue
+        return EngineChoice(name, installed, f"a {name} model for '{language}' is installed")
     if not language.startswith("en"):
         raise ModelError(
             f"the intent pack is in '{language}', but PocketSphinx only has English and no "
             f"Vosk model for '{language}' is installed; install one with: "
             "trust-assistant models install NAME (see 'trust-assistant models list')"
         )
-    return EngineChoice("pocketsphinx", None, "no Vosk model installed for this language")
+    return EngineChoice(FALLBACK, None, "no Vosk model installed for this language")
 
 
 def _resolve(name_or_path: str) -> Path:
@@ -149,34 +145,43 @@ def _resolve(name_or_path: str) -> Path:
     return resolve_model(name_or_path)
 
 
-def _installed_vosk_model(language: str) -> Path | None:
-    """The first installed Vosk model for ``language`` (None when there is none)."""
-    from ..models import models_for_language
-
-    installed = models_for_language(language.split("-")[0], engine="vosk")
-    return installed[0].path if installed else None
-
-
-def _whisper_model(language: str) -> Path:
-    """The Whisper model to use without ``--model``: the largest installed for ``language``
-    (one installs a bigger model to use it), else the bundled ``tiny.en``."""
-    from ..models import models_for_language
-    from .whisper import default_model_dir
-
-    installed = models_for_language(language.split("-")[0], engine="whisper")
-    if installed:
-        return max(installed, key=lambda m: (m.path / "model.bin").stat().st_size).path
-    if not language.startswith("en"):
-        raise ModelError(
-            f"the intent pack is in '{language}', but the bundled Whisper model is English "
-            "only; install a Whisper model for it and pass --model DIR"
-        )
-    return default_model_dir()
-
-
 def _user_dict(settings: SttSettings) -> Path | None:
     value = getattr(settings, "user_dict", None)
     return Path(str(value)).expanduser() if value else None
+
+
+def known_words(name: str, model: Path | None = None,
+                user_dict: Path | None = None) -> set[str] | None:
+    """The words engine ``name`` can recognise with ``model``; None when any can be written
+    or when that cannot be told (a Vosk model without a word list)."""
+    return engine(name).known_words(model, user_dict)
+
+
+def missing_words(
+    pack: IntentPack | None, name: str, model: Path | None = None,
+    extra_phrases: Iterable[str] = (), user_dict: Path | None = None,
+) -> list[str]:
+    """Words of ``pack`` (and ``extra_phrases``) that engine ``name`` with ``model`` does not
+    know, sorted; empty when every word is known or when that cannot be told."""
+    from .vocabulary import Vocabulary
+
+    known = known_words(name, model, user_dict)
+    if known is None:
+        return []
+    return sorted(Vocabulary.from_pack(pack, extra_phrases).words() - known)
+
+
+def coverage_report(
+    pack: IntentPack | None, name: str, model: Path | None = None,
+    extra_phrases: Iterable[str] = (), user_dict: Path | None = None,
+) -> list[str]:
+    """Lines on the pack's words that engine ``name`` does not know, and what the recogniser
+    does about them."""
+    from .vocabulary import Vocabulary
+
+    words = Vocabulary.from_pack(pack, extra_phrases).words()
+    module = engine(name)
+    return module.vocabulary_report(words, module.known_words(model, user_dict), model)
 
 
 def vocabulary_report(
@@ -186,20 +191,16 @@ def vocabulary_report(
 ) -> list[str]:
     """Lines for ``intents check``: which words of the pack the configured engine does not
     know, and what is done about them. Does not load the engine."""
-    from . import coverage
-
     try:
         choice = choose_engine(settings, pack.language if pack is not None else "en")
     except (EngineError, ModelError) as exc:
         return [f"speech vocabulary not checked: {exc.format_message()}"]
-    if choice.engine == "whisper":
-        return [f"whisper ({choice.model}): open vocabulary, every word of the intent pack can "
-                "be written; the pack's phrases do not bias it"]
-    return coverage.report(pack, choice.engine, choice.model, extra_phrases,
-                             _user_dict(settings))
+    return coverage_report(pack, choice.engine, choice.model, extra_phrases,
+                           _user_dict(settings))
 
 
 __all__ = [
-    "ENGINES", "EngineChoice", "Mode", "PhraseListener", "Recognizer", "SecondReading",
-    "Transcript", "cache_dir", "choose_engine", "make_recognizer", "vocabulary_report",
+    "ENGINES", "ENGINE_MODULES", "Engine", "EngineChoice", "Mode", "PhraseListener",
+    "Recognizer", "SecondReading", "Transcript", "cache_dir", "choose_engine", "coverage_report",
+    "engine", "known_words", "make_recognizer", "missing_words", "vocabulary_report",
 ]

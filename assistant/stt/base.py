@@ -8,7 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from ..config import SttSettings
+    from .vocabulary import Vocabulary
 
 Mode = Literal["command", "open"]
 """``command``: biased towards the intent pack's phrases (with an open path for off-script
@@ -67,3 +72,52 @@ class SecondReading(Protocol):
 
     def read_twice(self, pcm: bytes) -> Transcript:
         """Both readings of a whole request at once."""
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    """Which engine and model :func:`assistant.stt.make_recognizer` would use, and why."""
+
+    engine: str
+    """A name in :data:`assistant.stt.ENGINES`."""
+    model: Path | None
+    """Model directory; None = the engine's bundled model."""
+    reason: str
+
+
+@dataclass(frozen=True)
+class Build:
+    """What an engine is given to build a recogniser."""
+
+    choice: EngineChoice
+    settings: SttSettings
+    vocabulary: Vocabulary | None
+    """The phrases to bias towards (None: no bias, or an open-vocabulary engine)."""
+    user_dict: Path | None
+    """The person's pronunciation dictionary (``stt: user_dict``), if any."""
+    cache_dir: Path
+    """Where an engine may keep what it builds for a pack (nothing private)."""
+
+
+class Engine(Protocol):
+    """What each engine module offers the registry (:data:`assistant.stt.ENGINE_MODULES`):
+    module-level functions, so adding an engine is one module and one registry entry."""
+
+    def is_model(self, path: Path) -> bool:
+        """Whether ``path`` holds a model of this engine (without loading it)."""
+
+    def default_model(self, language: str) -> Path | None:
+        """The model to use for ``language`` when none is named (None: the engine's bundled
+        one); :class:`ModelError` saying how to get one when there is none."""
+
+    def build(self, request: Build) -> Recognizer:
+        """Load the engine and return a recogniser (loads once: reuse it)."""
+
+    def known_words(self, model: Path | None, user_dict: Path | None) -> set[str] | None:
+        """The words the engine can recognise with ``model``; None when any can be written
+        (an open vocabulary) or when that cannot be told."""
+
+    def vocabulary_report(self, words: set[str], known: set[str] | None,
+                          model: Path | None) -> list[str]:
+        """Lines for ``intents check``: which of the pack's ``words`` the engine does not
+        know and what is done about them."""

@@ -54,7 +54,7 @@ from ..config import private_dir
 from ..errors import EngineError, ModelError
 from ..wavio import NOISE_FLOOR, NoiseFloor
 from .activity import speech_span
-from .base import Mode, Transcript
+from .base import Build, Mode, Recognizer, Transcript
 from .vocabulary import (
     BUILTIN_WEIGHTS,
     CLOSERS,
@@ -785,3 +785,28 @@ def missing_report(
         "name it in the config file (stt: user_dict: FILE)"
     )
     return lines
+
+
+# ----------------------------------------------------------------- the registry's interface
+
+def is_model(path: Path) -> bool:
+    """An acoustic model folder with its pronunciation dictionary."""
+    return (path / "mdef").is_file() or (path / "en-us" / "mdef").is_file()
+
+
+def default_model(language: str) -> Path | None:
+    return None  # the bundled US English model
+
+
+def build(request: Build) -> Recognizer:
+    return PocketSphinxRecognizer(request.vocabulary, model_dir=request.choice.model,
+                                  user_dict=request.user_dict, cache_dir=request.cache_dir)
+
+
+def known_words(model: Path | None, user_dict: Path | None) -> set[str] | None:
+    words = read_dictionary_words(dictionary_path(model))
+    return words | (read_dictionary_words(user_dict) if user_dict else set())
+
+
+def vocabulary_report(words: set[str], known: set[str] | None, model: Path | None) -> list[str]:
+    return missing_report(sorted(words - (known or set())), len(words))

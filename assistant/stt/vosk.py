@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import EngineError, ModelError
 from ..wavio import NOISE_FLOOR, NoiseFloor
-from .base import Mode, Transcript
+from .base import Build, Mode, Recognizer, Transcript
 from .vocabulary import Vocabulary
 
 INSTALL_HINT = "trust-assistant models install vosk-model-small-en-us-0.15"
@@ -327,3 +327,37 @@ def missing_report(missing: list[str] | None, total: int, model_dir: Path | None
         "  they are cut out of the command grammar; rephrase those examples or use a larger "
         "model",
     ]
+
+
+# ----------------------------------------------------------------- the registry's interface
+
+def is_model(path: Path) -> bool:
+    return is_vosk_model(path)
+
+
+def default_model(language: str) -> Path | None:
+    """The first installed Vosk model for ``language``."""
+    from ..models import models_for_language
+
+    installed = models_for_language(language.split("-")[0], engine="vosk")
+    if not installed:
+        raise ModelError(
+            f"no Vosk model for language '{language}' is installed; install one with: "
+            "trust-assistant models install vosk-model-small-en-us-0.15 (or pass --model DIR)"
+        )
+    return installed[0].path
+
+
+def build(request: Build) -> Recognizer:
+    model = request.choice.model
+    if model is None:
+        raise ModelError(f"no Vosk model given; install one with: {INSTALL_HINT}")
+    return VoskRecognizer(model, request.vocabulary, sample_rate=request.settings.sample_rate)
+
+
+def known_words(model: Path | None, user_dict: Path | None) -> set[str] | None:
+    return model_words(model) if model is not None else None
+
+
+def vocabulary_report(words: set[str], known: set[str] | None, model: Path | None) -> list[str]:
+    return missing_report(None if known is None else sorted(words - known), len(words), model)

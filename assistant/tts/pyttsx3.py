@@ -25,7 +25,14 @@ import numpy as np
 from ..audio import Audio
 from ..config import TtsSettings
 from ..errors import EngineError
-from .base import SentenceSynthesizer, Voice, check_volume, clamp_rate, find_voice
+from .base import (
+    SentenceSynthesizer,
+    Synthesizer,
+    Voice,
+    check_volume,
+    clamp_rate,
+    find_voice,
+)
 
 log = logging.getLogger(__name__)
 
@@ -261,3 +268,27 @@ def _to_mono16(frames: bytes, width: int, channels: int, rate: int, *,
         samples = samples[: len(samples) - len(samples) % channels]
         samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int32)
     return Audio(samples.astype("<i2").tobytes(), rate)
+
+
+# ----------------------------------------------------------------- the registry's interface
+
+MISSING_NOTE = "pyttsx3 (espeak-ng) is not installed: pip install pyttsx3, apt install espeak-ng"
+
+
+def available() -> bool:
+    """Whether pyttsx3 can be imported (espeak-ng itself is checked when it loads)."""
+    import importlib.util
+
+    return importlib.util.find_spec("pyttsx3") is not None
+
+
+def make(settings: TtsSettings) -> Synthesizer:
+    return Pyttsx3Synthesizer.from_settings(settings)
+
+
+def list_voices() -> list[Voice]:
+    return Pyttsx3Synthesizer().voices()
+
+
+def has_voice(spec: str) -> bool:
+    return True  # the system voice takes any name it can find, and says when it cannot
