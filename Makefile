@@ -13,7 +13,7 @@ APT_RUN := espeak-ng libespeak-ng1 libportaudio2 libasound2-plugins
 # The virtual microphone (PulseAudio null sink), real recordings, audio tools.
 APT_TEST := pulseaudio pulseaudio-utils pocketsphinx-testdata sox
 
-.PHONY: run test bench check lint typecheck pytest setup setup-test clean
+.PHONY: run test bench soak report check lint typecheck pytest setup setup-test clean
 
 define apt_install
 	@if command -v dpkg >/dev/null 2>&1; then \
@@ -72,6 +72,16 @@ test: setup-test
 
 bench: setup-test
 	$(BIN)/python bench/run_all.py
+
+# Two hours of speech, silence and noise through the voice loop, faster than real time: no
+# crash, every request answered, memory, open files and threads steady (not part of `make test`).
+SOAK_MINUTES ?= 120
+soak: setup-test
+	$(BIN)/python bench/soak.py --minutes $(SOAK_MINUTES) --json bench/data/soak_last.json
+
+# docs/report.md and its plots (docs/report/*.png), every figure measured in the run.
+report: setup-test
+	$(BIN)/python bench/report.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

@@ -22,6 +22,7 @@ from .config import Settings, TtsSettings, data_dir
 from .dialog import Dialog, Turn
 from .errors import AssistantError, UsageError
 from .intents import IntentPack
+from .lang.en import message
 from .listen import LoopEvents, NoEvents, Wake, change_rate, split_wake
 from .runtime import load_pack, make_dialog, make_matcher
 from .services import make_services
@@ -42,8 +43,6 @@ Events = LoopEvents
 
 MAX_UTTERANCE_CHARS = 1000
 """Longest utterance accepted (characters); a spoken request is a few hundred at most."""
-NOT_HEARD = "Sorry, I didn't catch that. Could you say it again?"
-"""The reply to a recording in which no words were recognised."""
 
 
 def check_utterance(text: str, where: str = "") -> str:
@@ -198,7 +197,7 @@ class Assistant:
         wake = self.settings.listen.wake_phrase
         request = split_wake(heard.text, wake)[1]
         if not request:
-            return Turn(heard.text, None, 0.0, {}, NOT_HEARD)
+            return Turn(heard.text, None, 0.0, {}, message("not_heard"))
         readings = [split_wake(r, wake)[1] for r in heard.alternatives]
         turn = self.dialog.handle(request, heard.confidence, readings)
         return turn.heard_as(heard.text) if turn.text == request else turn

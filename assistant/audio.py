@@ -31,6 +31,7 @@ import numpy as np
 
 from .config import AudioSettings
 from .errors import AudioError
+from .wavio import resample, to_pcm16
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +65,8 @@ class Audio:
         """This audio at another sample rate (hertz)."""
         if sample_rate == self.sample_rate or not self.pcm:
             return Audio(self.pcm, sample_rate)
-        soxr = _soxr()
-        out = soxr.resample(self.samples(), self.sample_rate, sample_rate)
-        return Audio(np.asarray(out, dtype="<i2").tobytes(), sample_rate)
+        floats = self.samples().astype(np.float32) / 32768.0
+        return Audio(to_pcm16(resample(floats, self.sample_rate, sample_rate)), sample_rate)
 
 
 # -- libraries, loaded lazily ----------------------------------------------------------------

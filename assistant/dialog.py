@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from .danger import DangerProbe
 from .intents import Intent, IntentPack, render_reply
+from .lang.en import message
 from .matcher import Match, Matcher
 from .normalize import normalize_tokens
 from .prompts import Prompt, PromptDeck
@@ -201,9 +202,10 @@ class Dialog:
         """The safety reply if any part of ``text`` (of any length) is about danger, else
         None: what is checked before an input is refused (too long, not text)."""
         match = self.matcher.safety(text)
+        text = " ".join(text.split())
         if match is not None:
-            return self._safety_turn(match, " ".join(text.split()))
-        return self._sensed(" ".join(text.split()))
+            return self._safety_turn(match, text)
+        return self._sensed(text)
 
     def start_reflection(self, intro: str | None = None) -> Turn:
         """Offer a reflective prompt now (on request or at the scheduled time)."""
@@ -273,9 +275,12 @@ class Dialog:
         verdict = self.danger.verdict(text)
         if verdict.score < self.danger.sure:
             return None
-        name = self.pack.safety_intents[0].name
         log.info("safety: sensed by meaning (%.3f) in %r", verdict.score, verdict.part)
-        return self._safety_turn(Match(text, name, verdict.score), text)
+        return self._safety_turn(self._safety_match(text, verdict.score), text)
+
+    def _safety_match(self, text: str, confidence: float) -> Match:
+        """``text`` taken for the pack's (first) safety intent, ``confidence`` sure."""
+        return Match(text, self.pack.safety_intents[0].name, confidence)
 
     def _probably_danger(self, text: str) -> bool:
         """Whether the danger probe finds ``text`` likely enough to be about danger to ask."""
@@ -332,8 +337,7 @@ class Dialog:
         if check_in is None:
             return None
         if self.pack.does(match.intent, "no"):
-            return self._safety_turn(
-                Match(match.text, self.pack.safety_intents[0].name, match.confidence), text)
+            return self._safety_turn(self._safety_match(match.text, match.confidence), text)
         safe = self.matcher.match(text, context=check_in.context, only=(check_in.name,))
         if self.pack.does(match.intent, "yes"):
             safe = match
@@ -393,10 +397,11 @@ class Dialog:
         ]
         picked = self.rng.sample(topics, min(3, len(topics)))
         if not picked:
-            return "Sorry, I can't help with that."
-        listed = picked[0] if len(picked) == 1 else ", ".join(picked[:-1]) + " or " + picked[-1]
-        help_hint = " Say help to hear more." if self.pack.doing("help") else ""
-        return f"Sorry, I can't help with that. I can talk about {listed}.{help_hint}"
+            return message("cannot_help")
+        listed = picked[0] if len(picked) == 1 else (
+            ", ".join(picked[:-1]) + f" {message('or')} " + picked[-1])
+        reply = message("cannot_help_topics", topics=listed)
+        return f"{reply} {message('say_help')}" if self.pack.doing("help") else reply
 
     # --------------------------------------------------------------------------- clarifying
 
@@ -412,7 +417,7 @@ class Dialog:
     def _clarify(self, match: Match, text: str) -> Turn:
         first, second = (self.pack.intents[n] for n, _ in match.alternatives[:2])
         self.state.clarify = (first.name, second.name)
-        reply = f"Do you mean {first.topic}, or {second.topic}?"
+        reply = message("clarify", first=first.topic, second=second.topic)
         return self._say(text, match.intent, match.confidence, {}, reply, (Action.CLARIFY,))
 
     def _resolve_clarification(self, text: str) -> Turn | None:
@@ -466,9 +471,9 @@ class Dialog:
         prompt = self.deck.draw(recent, avoid=self.state.prompt.text if self.state.prompt else None)
         if prompt is None:
             return self._say(text, self._name_of("reflection_prompt"), confidence, {},
-                             "I have no reflective questions in this pack yet.")
+                             message("no_prompts"))
         self.state.prompt = prompt
-        lead = intro if intro is not None else "Here is something to reflect on."
+        lead = intro if intro is not None else message("prompt_lead")
         reply = f"{lead} {prompt.text}".strip()
         return self._say(text, self._name_of("reflection_prompt"), confidence, {}, reply,
                          (Action.AWAIT_ANSWER,))
@@ -482,30 +487,32 @@ class Dialog:
         if command is not None:
             return self._session_command(command, text)
         if not text:
-            return self._say(text, None, 0.0, {}, "Take your time. I'm listening.",
+            return self._say(text, None, 0.0, {}, message("take_your_time"),
                              (Action.AWAIT_ANSWER,), remember=False)
         self.state.prompt = None
         kept = self.services.journal_save(prompt.text, text)
-        reply = self._reply_of("answer_done", "Thank you for sharing that.")
+        reply = self._reply_of("answer_done", message("answer_thanks"))
         if kept:
-            reply += " I've kept your answer in your journal."
+            reply += " " + message("answer_kept")
         elif kept is False:
-            reply += " I couldn't save it to your journal this time."
+            reply += " " + message("answer_not_kept")
         return self._say(text, None, 1.0, {}, reply)
 
     def _session_command(self, command: Match, text: str) -> Turn:
         if self.pack.does(command.intent, "another_prompt"):
-            return self._ask_prompt(None, text, command.confidence, "Here is another one.")
+            return self._ask_prompt(None, text, command.confidence,
+                                    message("another_prompt"))
         self.state.prompt = None
         name = command.intent or self._name_of("answer_done")
         intent = self.pack.intents.get(name)
         reply = self.rng.choice(intent.replies) if intent else self._reply_of("answer_done")
         return self._say(text, name, command.confidence, {}, reply)
 
-    def _reply_of(self, behaviour: str, default: str = "Okay.") -> str:
-        """A reply of the intent that does ``behaviour``, or ``default`` if none does."""
+    def _reply_of(self, behaviour: str, default: str | None = None) -> str:
+        """A reply of the intent that does ``behaviour``, or ``default`` ("Okay.") if none
+        does."""
         intent = self.pack.doing(behaviour)
-        return self.rng.choice(intent.replies) if intent else default
+        return self.rng.choice(intent.replies) if intent else (default or message("okay"))
 
     def _name_of(self, behaviour: str) -> str:
         """The name of the intent that does ``behaviour`` (the behaviour's own name if none
@@ -536,11 +543,10 @@ def _tell_me_more(dialog: Dialog, intent: Intent, match: Match, text: str) -> Tu
                            topic.replies[state.reply_index])
     if topic.prompts:
         state.offer_prompt_for = topic.name
-        reply = (f"That's the heart of what I can say about {topic.topic}. "
-                 "Would you like a question to reflect on?")
+        reply = message("topic_end_offer", topic=topic.topic)
         return dialog._say(text, intent.name, match.confidence, {}, reply)
     return dialog._say(text, intent.name, match.confidence, {},
-                       f"That's all I have on {topic.topic}.")
+                       message("topic_end", topic=topic.topic))
 
 
 def _stop(dialog: Dialog, intent: Intent, match: Match, text: str) -> Turn:

@@ -32,6 +32,7 @@ from .config import ListenSettings
 from .dialog import Action, Dialog, Turn
 from .echo import EchoCanceller, EchoReference
 from .errors import AssistantError
+from .lang.en import message
 from .normalize import normalize
 from .segmenter import Event, Segment, Segmenter, SegmenterSettings
 from .stt import Mode, PhraseListener, Recognizer, SecondReading, Transcript
@@ -432,7 +433,7 @@ class VoiceLoop:
             return None
         if rest:
             return rest
-        self._speak("Yes?")
+        self._speak(message("wake_heard"))
         return None
 
 
@@ -658,7 +659,7 @@ class VoiceLoop:
                         self._finish_answer(None)
                         return
                     nudged = True
-                    self._speak("Take your time. I'm listening, whenever you're ready.")
+                    self._speak(message("still_listening"))
                     continue
                 text = normalize(heard.text)
                 if not text:
@@ -686,7 +687,7 @@ class VoiceLoop:
     def _finish_answer(self, answer: str | None) -> None:
         if answer is None:
             self.dialog.end_reflection()
-            self._speak("That's all right. We can come back to it another time.")
+            self._speak(message("answer_later"))
             return
         turn = self.dialog.handle(answer)
         self.turns += 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from .lang.en import message
 from .schedule import LATE_AFTER, MISSED_WINDOW, spoken_time, to_utc
 from .state import StateStore
 
@@ -60,5 +61,5 @@ class Reminder:
         """What to say before the prompt: on time, or gently noting it was missed."""
         at = spoken_time(slot.time())
         if to_utc(now) - to_utc(slot) <= LATE_AFTER:
-            return "It's time for your reflection. Here is today's question."
-        return f"Your reflection was due at {at}. Here is today's question, if you'd like it."
+            return message("reflection_now")
+        return message("reflection_late", at=at)

@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from .errors import AssistantError
 from .journal import Entry, Journal
+from .lang.en import message
 from .reminder import Reminder
 from .schedule import Clock, Schedule, SystemClock
 from .state import State, StateStore
@@ -24,15 +25,8 @@ log = logging.getLogger(__name__)
 MAX_READ_WORDS = 60
 """Longest answer read back by "read me my last entry" (words); longer ones are shortened."""
 
-EXAMPLE = "every evening at nine"
+EXAMPLE = message("schedule_example")
 """A schedule phrase to suggest when the person has to say it again."""
-
-SET_REPLY = "All right. I'll offer you a reflection {when}."
-"""Reply to a new schedule; ``{when}`` is :meth:`Schedule.describe`."""
-
-SORRY_SETTINGS = ("Sorry, I couldn't read or save your settings. The command line shows "
-                  "what is wrong.")
-SORRY_JOURNAL = "Sorry, I couldn't open your journal. The command line shows what is wrong."
 
 
 class AssistantServices:
@@ -64,49 +58,46 @@ class AssistantServices:
             return handler(slots)
         except AssistantError as exc:
             log.error("%s", exc.format_message())
-            return SORRY_SETTINGS
+            return message("sorry_settings")
 
     def _set(self, slots: dict[str, str]) -> str:
         current = self.state.load().schedule
         if "time" not in slots:
             if current is not None and "days" in slots:
-                return self._store(_changed(current, slots), SET_REPLY)
-            return ("What time would you like your reflection? You could say, for example: "
-                    f"{EXAMPLE}.")
-        return self._store(_changed(None, slots), SET_REPLY)
+                return self._store(_changed(current, slots), "schedule_set")
+            return message("schedule_what_time", example=EXAMPLE)
+        return self._store(_changed(None, slots), "schedule_set")
 
     def _move(self, slots: dict[str, str]) -> str:
         current = self.state.load().schedule
         if "time" not in slots and "days" not in slots:
-            return "What time should I move your reflection to?"
+            return message("schedule_move_to")
         if current is None:
             if "time" not in slots:
-                return f"You have no reflection reminder yet. You could say: {EXAMPLE}."
-            return self._store(_changed(None, slots),
-                               "You had no reflection reminder, so I've set one: {when}.")
+                return message("schedule_none_yet", example=EXAMPLE)
+            return self._store(_changed(None, slots), "schedule_set_instead")
         if "time" in slots and slots.get("part_of_day") == "unsaid":
             slots = {**slots, "time": _nearest_reading(slots["time"], current.time)}
-        return self._store(_changed(current, slots),
-                           "All right. I've moved your reflection to {when}.")
+        return self._store(_changed(current, slots), "schedule_moved")
 
     def _cancel(self, slots: dict[str, str]) -> str:
         if self.state.load().schedule is None:
-            return "You have no reflection reminder to cancel."
+            return message("schedule_none_to_cancel")
         self.state.update(schedule=None, schedule_set=None)
-        return "All right. I've cancelled your reflection reminder. You can set a new one any time."
+        return message("schedule_cancelled")
 
     def _query(self, slots: dict[str, str]) -> str:
         current = self.state.load().schedule
         if current is None:
-            return ("You have no reflection reminder yet. You could say: "
-                    f"remind me to reflect {EXAMPLE}.")
-        return f"Your reflection is set for {current.describe()}."
+            return message("schedule_query_none", example=EXAMPLE)
+        return message("schedule_is", when=current.describe())
 
     def _store(self, schedule: Schedule | None, reply: str) -> str:
+        """Save ``schedule``; the message ``reply`` with its time."""
         if schedule is None:
-            return f"Sorry, I didn't catch a time I can use. Could you say it like this: {EXAMPLE}?"
+            return message("schedule_no_time", example=EXAMPLE)
         self.state.update(schedule=schedule, schedule_set=self.clock.now())
-        return reply.format(when=schedule.describe())
+        return message(reply, when=schedule.describe())
 
     # ------------------------------------------------------------------------------- journal
 
@@ -118,7 +109,7 @@ class AssistantServices:
             kept = self.journal.count()
         except AssistantError as exc:
             log.error("%s", exc.format_message())
-            return SORRY_SETTINGS
+            return message("sorry_settings")
         return _journal_on(was) if enabled else _journal_off(was, kept)
 
     def journal_save(self, prompt: str, answer: str) -> bool | None:
@@ -140,7 +131,7 @@ class AssistantServices:
             entry = self.journal.last()
         except AssistantError as exc:
             log.error("%s", exc.format_message())
-            return SORRY_JOURNAL
+            return message("sorry_journal")
         if entry is None:
             return _empty_journal(state)
         return _read_entry(entry, self.clock.now())
@@ -179,26 +170,21 @@ def _changed(current: Schedule | None, slots: dict[str, str]) -> Schedule | None
 
 
 def _journal_on(was: bool) -> str:
-    lead = "Your journal is already on." if was else "Your journal is on."
-    return (f"{lead} I'll keep your answers as text in a private file on this device, and "
-            "nowhere else. You can turn it off, or delete it with the journal delete command.")
+    lead = message("journal_already_on" if was else "journal_on")
+    return f"{lead} {message('journal_on_how')}"
 
 
 def _journal_off(was: bool, kept: int) -> str:
-    lead = ("Your journal is already off." if not was
-            else "Your journal is off. I won't keep your answers from now on.")
+    lead = message("journal_already_off" if not was else "journal_off")
     if not kept:
         return lead
-    entries = "entry" if kept == 1 else "entries"
-    return (f"{lead} The {kept} {entries} you saved stay on this device until you delete them "
-            "with the journal delete command.")
+    return f"{lead} {message('journal_kept_one' if kept == 1 else 'journal_kept', count=kept)}"
 
 
 def _empty_journal(state: State) -> str:
     if not state.journal:
-        return ("Your journal is off, so I haven't kept any answers. Say: turn on my journal, "
-                "if you'd like me to.")
-    return "Your journal is empty so far. Your next reflection answer will be the first entry."
+        return message("journal_empty_off")
+    return message("journal_empty")
 
 
 def _read_entry(entry: Entry, now: datetime) -> str:
@@ -206,19 +192,19 @@ def _read_entry(entry: Entry, now: datetime) -> str:
     words = entry.answer.split()
     answer = " ".join(words[:MAX_READ_WORDS])
     if len(words) > MAX_READ_WORDS:
-        answer += " ... and a little more."
-    prompt = entry.prompt.rstrip()
-    return f"{_spoken_day(when.date(), now.date())}, I asked: {prompt} You said: {answer}"
+        answer += " " + message("journal_more")
+    return message("journal_read", day=_spoken_day(when.date(), now.date()),
+                   prompt=entry.prompt.rstrip(), answer=answer)
 
 
 def _spoken_day(day: date, today: date) -> str:
     """Today, Yesterday, or "On Saturday 9 May" (with the year when it is not this year)."""
     if day == today:
-        return "Today"
+        return message("today")
     if (today - day).days == 1:
-        return "Yesterday"
+        return message("yesterday")
     year = "" if day.year == today.year else f" {day.year}"
-    return f"On {day:%A} {day.day} {day:%B}{year}"
+    return message("on_day", weekday=f"{day:%A}", day=day.day, month=f"{day:%B}", year=year)
 
 
 __all__ = ["AssistantServices", "make_services"]

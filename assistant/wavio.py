@@ -201,7 +201,7 @@ def to_pcm16(samples: npt.NDArray[np.float32]) -> bytes:
 def write_wav(path: str | Path, pcm: bytes, rate: int = TARGET_RATE) -> Path:
     """Write mono 16-bit PCM ``pcm`` sampled at ``rate`` hertz to WAV file ``path``."""
     path = Path(path)
-    with wave.open(str(path), "wb") as out:
+    with path.open("wb") as handle, wave.open(handle, "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(rate)

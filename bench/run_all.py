@@ -1,15 +1,20 @@
-"""`make bench`: every benchmark, one after the other, figures printed as they come.
+"""`make bench`: every benchmark, one after the other, figures printed as they come and
+written to docs/measurements.md (the one place for current figures; see also
+docs/design-notes.md for the measurements behind design choices).
 
-    .venv/bin/python bench/run_all.py [--quick]
+    .venv/bin/python bench/run_all.py [--quick] [--out FILE]
 
 Speed and memory targets are checked here (on a shared, noisy machine), not in the tests.
 """
 
 from __future__ import annotations
 
+import os
+import platform
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -31,16 +36,45 @@ BENCHES = [
 ]
 
 
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in
+                Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "?")
+    return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores"
+
+
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
+    out = Path(argv[argv.index("--out") + 1]) if "--out" in argv else (
+        ROOT.parent / "docs" / "measurements.md")
     failed = 0
+    sections = []
+    began = time.monotonic()
     for title, script, args in BENCHES:
         print(f"\n== {title} ({script})", flush=True)
         started = time.monotonic()
         extra = ["--quick"] if quick and script == "matcher.py" else []
-        result = subprocess.run([sys.executable, str(ROOT / script), *args, *extra])
-        failed += result.returncode != 0
-        print(f"   ({time.monotonic() - started:.0f} s)", flush=True)
+        command = [sys.executable, str(ROOT / script), *args, *extra]
+        lines = []
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as proc:
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                print(line, end="", flush=True)
+                lines.append(line.rstrip("\n"))
+        failed += proc.returncode != 0
+        took = time.monotonic() - started
+        print(f"   ({took:.0f} s)", flush=True)
+        shown = " ".join(["bench/" + script, *args, *extra])
+        sections += [f"## {title}", "", f"`.venv/bin/python {shown}` ({took:.0f} s"
+                     f"{', exit status ' + str(proc.returncode) if proc.returncode else ''})",
+                     "", "```", *lines, "```", ""]
+    header = ["# Measurements", "",
+              f"Written by `make bench` on {date.today().isoformat()} in "
+              f"{(time.monotonic() - began) / 60:.0f} min, on {machine()} (a shared machine: "
+              "timings move by 20 % or so from run to run). Do not edit: run `make bench`.", ""]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(header + sections))
+    print(f"\nwrote {out}")
     return 1 if failed else 0
 
 

@@ -22,6 +22,8 @@ from tempfile import TemporaryDirectory
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from assistant.config import Settings  # noqa: E402
+
 REQUESTS = [
     "how do I start rebuilding trust with my partner",
     "what makes an apology sincere",
@@ -73,15 +75,16 @@ def startup(vmic: object, env: dict[str, str]) -> tuple[float, float]:
     return ready, peak
 
 
-def latencies(vmic: object, count: int, directory: Path) -> tuple[list[float], list[float]]:
-    """Per request: (real end of speech -> reply audio, detected end -> reply audio) seconds."""
+def latencies(vmic: object, count: int, directory: Path, settings: Settings | None = None,
+              ) -> tuple[list[float], list[float]]:
+    """Per request: (real end of speech -> reply audio, detected end -> reply audio) seconds,
+    with ``settings`` (default: the defaults)."""
 
     from speech import synthesize
 
     from assistant.app import Assistant
-    from assistant.config import Settings
 
-    app = Assistant(Settings()).load()  # reports nothing (no front end)
+    app = Assistant(settings or Settings()).load()  # reports nothing (no front end)
     microphone = app.open_microphone()
     loop = app.voice_loop(microphone, wake="always")
     marks: dict[str, float] = {}

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "assistant"
 
 LAYERS: dict[str, tuple[str, ...]] = {
-    "base": ("errors", "limits", "config", "config_check", "yamlsource", "storage",
+    "base": ("errors", "limits", "config", "config_check", "yamlsource", "storage", "lang",
              "normalize", "schedule", "wavio", "safety"),
     "memory": ("state", "journal", "reminder", "services"),
     "pack": ("templates", "intents", "slots", "terms", "candidates", "prompts"),
@@ -232,3 +232,34 @@ def test_the_settings_offer_every_registered_engine() -> None:
 
     assert CHOICES["stt.engine"] == stt.ENGINES
     assert CHOICES["tts.engine"] == tts.ENGINES
+
+
+def spoken_sentences(path: Path) -> list[str]:
+    """Sentences written in a module (not its docstrings): capitalised, three words or more,
+    ending like a sentence."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {id(node.value) for node in ast.walk(tree)
+                  if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)}
+    return [node.value for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and re.fullmatch(r"[A-Z][^\n]*\b\w+ \w+ \w+\b[^\n]*[.?!]", node.value.strip())]
+
+
+def test_what_the_assistant_says_lives_in_the_pack_or_the_messages() -> None:
+    """Every sentence it says is a reply of the pack or one of lang/en.py's MESSAGES, so the
+    two can be translated together."""
+    for name in ("dialog.py", "listen.py", "app.py", "services.py", "reminder.py"):
+        found = spoken_sentences(PACKAGE / name)
+        assert not found, f"{name} says {found}: put them in MESSAGES (assistant/lang/en.py)"
+
+
+def test_every_message_used_exists_and_every_message_is_used() -> None:
+    from assistant.lang.en import MESSAGES
+
+    code = "\n".join(path.read_text(encoding="utf-8") for path in PACKAGE.rglob("*.py")
+                     if path.name != "en.py")
+    asked = set(re.findall(r"""\bmessage\(\s*["']([a-z_]+)["']""", code))
+    assert asked <= set(MESSAGES), f"unknown messages: {asked - set(MESSAGES)}"
+    unused = [key for key in MESSAGES if f'"{key}"' not in code and f"'{key}'" not in code]
+    assert not unused, f"messages nothing says: {unused}"

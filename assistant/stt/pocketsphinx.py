@@ -11,20 +11,9 @@ One decoder, loaded once, holds two searches:
   uses a strict JSGF grammar of the phrases instead (no open path).
 - ``open``: the bundled generic English model, for free-form speech (reflection answers).
 
-Measured with the matcher on espeak-ng speech (3 voices, 2 rates), as "understood" (right
-intent and slots) and "rejected" (off-script speech given no intent):
-
-=====================================  ==================  =================
-command search                         coffee pack (122)   trust pack (126)
-=====================================  ==================  =================
-phrase model + open re-decode (this)   88%, 21/30 rejected  59%, 20/30
-phrase model alone                     88%, 12/30           59%, 16/30
-JSGF grammar of the phrases            70%,  7/30           52%, 16/30
-generic model only                     32%, 28/30           32%, 27/30
-=====================================  ==================  =================
-
-(30 off-script sentences: 24 espeak-ng, 5 LibriVox recordings, goforward.raw.) The phrase
-model decodes at about 0.06 x real time, the generic one at about 0.2.
+The phrase model with the open re-decode understood as much as the phrase model alone and
+rejected more off-script speech; a JSGF grammar and the generic model did worse on both
+(docs/design-notes.md has the figures).
 
 The decoder carries its cepstral mean and noise estimates from one utterance to the next:
 right for the live pass over a microphone (:meth:`start` / :meth:`feed`, whose partial results
@@ -94,12 +83,12 @@ GENERAL_WEIGHT = 0.1
 COMMAND_BEAMS = {"beam": 1e-70, "wbeam": 1e-50, "pbeam": 1e-70}
 """Search beams of the ``command`` decoder, wider than PocketSphinx's (1e-48, 7e-29, 1e-48):
 its phrase model is small, so a wider search costs little and finds more of the right
-phrases (bench/spoken.py: spoken coffee orders 84% -> 90%). The generic model keeps the
-default beams: with them widened its re-decodes take twice as long."""
+phrases. The generic model keeps the default beams: widened, its re-decodes take twice as
+long."""
 DITHER = NOISE_FLOOR
 """Noise floor added to the audio (16-bit steps, see :class:`NoiseFloor`): digital silence
-degrades PocketSphinx's features badly (espeak-ng test speech, generic model: 74% word errors
-without, 52% with); recordings from a microphone, which has such a floor, are unaffected."""
+(synthetic speech) degrades PocketSphinx's features badly; recordings from a microphone,
+which has such a floor, are unaffected."""
 
 PHRASES_OPEN_WEIGHT = 0.3
 """Share (0..1) of a :meth:`PocketSphinxRecognizer.listen_for` search's unigram probability

@@ -36,6 +36,7 @@ from itertools import chain, cycle
 from typing import TYPE_CHECKING
 
 from .. import templates
+from ..lang import en
 from ..templates import Alternative, Node, Sequence, SlotRef, Word
 
 if TYPE_CHECKING:
@@ -48,9 +49,9 @@ SYSTEM_PHRASES = (
 )
 """Short English answers the dialog asks for itself (confirmations, "Do you mean X or Y?")."""
 
-_ONES = "one|two|three|four|five|six|seven|eight|nine"
-_TEENS = "ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen"
-_TENS = "twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety"
+_ONES = "|".join(en.NUMBER_WORDS[1:10])
+_TEENS = "|".join(en.NUMBER_WORDS[10:20])
+_TENS = "|".join(en.TENS_WORDS)
 _DAY_PART = (
     "am|pm|in the morning|in the afternoon|in the evening|at night|tonight|this evening"
     "|this morning|this afternoon"
@@ -99,46 +100,21 @@ PREFIX_ALONE_SHARE = 0.1
 """Copies of a prefix said alone, as a share of the sentences it prefixes: someone who says
 just "hey coach" and waits is heard saying just that."""
 
-OPENERS = (
-    "um", "uh", "er", "erm", "so", "well", "oh", "okay", "right", "hi", "hello", "hiya", "hey",
-    "yeah", "sorry", "actually", "and", "oh and", "hi there", "excuse me",
-)
-"""Words people put before a request (English): without them in the language model a
-recogniser turns "um could I have a latte" into "a little could I have a latte"."""
-CLOSERS = ("please", "thanks", "thank you", "cheers", "then", "today", "if you can", "for me")
-"""Words people put after a request (English)."""
+OPENERS = en.OPENERS
+CLOSERS = en.CLOSERS
 FILLER_EVERY = 4
 """Every this many sentences of an example, one gets a copy after an opener and another a copy
 before a closer (cycling through :data:`OPENERS` and :data:`CLOSERS`)."""
 
-CONTRACTIONS = {
-    ("i", "am"): "i'm", ("i", "have"): "i've", ("i", "will"): "i'll", ("i", "would"): "i'd",
-    ("you", "are"): "you're", ("we", "are"): "we're", ("they", "are"): "they're",
-    ("it", "is"): "it's", ("that", "is"): "that's", ("what", "is"): "what's",
-    ("there", "is"): "there's", ("he", "is"): "he's", ("she", "is"): "she's",
-    ("let", "us"): "let's", ("do", "not"): "don't", ("does", "not"): "doesn't",
-    ("did", "not"): "didn't", ("is", "not"): "isn't", ("are", "not"): "aren't",
-    ("was", "not"): "wasn't", ("can", "not"): "can't", ("will", "not"): "won't",
-    ("would", "not"): "wouldn't", ("should", "not"): "shouldn't", ("could", "not"): "couldn't",
-    ("have", "not"): "haven't",
-}
+CONTRACTIONS = en.SPOKEN_CONTRACTIONS
 """Word pairs people contract when they speak (English). Intent examples are written, and
 matched, in the long form ("i am done"), but "I'm" is one syllable, not two: each sentence of
 the language model that has such a pair is there once more, contracted, so the recogniser
 expects both ("i'm done"; the matcher's normalisation expands it again)."""
 
-_NUMBER_WORDS = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen".split()
-)
-_TENS_WORDS = _TENS.split("|")
 _NOT_WORD = re.compile(r"[^\w'\-.]+")
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
 _ORDINAL = re.compile(r"^(\d+)(st|nd|rd|th)$")
-_ORDINALS = {
-    "one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth",
-    "nine": "ninth", "twelve": "twelfth",
-}
 
 
 def _fillers() -> Callable[[list[list[str]]], list[list[str]]]:
@@ -646,31 +622,8 @@ def spoken_words(token: str) -> list[str]:
     return [w for w in words if w]
 
 
-def number_words(value: int) -> list[str]:
-    """``value`` (0..9999) as English number words: 21 -> ["twenty", "one"]."""
-    if value < 20:
-        return [_NUMBER_WORDS[value]]
-    if value < 100:
-        tens, ones = divmod(value, 10)
-        return [_TENS_WORDS[tens - 2], *([_NUMBER_WORDS[ones]] if ones else [])]
-    if value < 1000:
-        hundreds, rest = divmod(value, 100)
-        return [_NUMBER_WORDS[hundreds], "hundred", *(number_words(rest) if rest else [])]
-    thousands, rest = divmod(value, 1000)
-    return [*number_words(thousands), "thousand", *(number_words(rest) if rest else [])]
-
-
-def ordinal_words(value: int) -> list[str]:
-    """``value`` (0..9999) as an English ordinal: 21 -> ["twenty", "first"]."""
-    words = number_words(value)
-    last = words[-1]
-    if last in _ORDINALS:
-        words[-1] = _ORDINALS[last]
-    elif last.endswith("y"):
-        words[-1] = last[:-1] + "ieth"
-    else:
-        words[-1] = last + "th"
-    return words
+number_words = en.number_words
+ordinal_words = en.ordinal_words
 
 
 def _dedupe(trees: Iterable[Sequence]) -> Iterator[Sequence]:

@@ -40,9 +40,8 @@ SAMPLE_RATE = 16000
 """The rate Whisper's features are computed at (hertz)."""
 
 BEAM_SIZE = 5
-"""Beam search width. Against greedy decoding (1) on espeak-ng requests of the trust pack
-(70 x 2 voices) the matcher got 3 more of 140 right, word errors fell from 19% to 15% (LibriVox
-7% to 4%), for about 10% more decoding time (bench/stt.py --whisper-options)."""
+"""Beam search width: against greedy decoding (1) it hears more requests right and makes fewer
+word errors for a little more decoding time (``bench/stt.py --whisper-options``)."""
 MIN_SPEECH_S = 0.2
 """Less speech than this in an utterance (Silero's estimate, seconds) is taken for none."""
 NO_SPEECH = 0.6
@@ -95,9 +94,9 @@ class WhisperRecognizer:
 
         ``prompt`` (Whisper's ``initial_prompt``) and ``hotwords`` are text given to the
         decoder before ``command``-mode speech, for example the intent pack's rare words.
-        Neither is on by default: a prompt of 40 rare words of the trust pack got 3 more of
-        140 spoken requests right but 6 fewer of 48 short commands ("skip it" -> "carebit");
-        hotwords did worse on both (bench/stt.py --whisper-options). ``beam_size`` 1 is
+        Neither is on by default: a prompt of the pack's rare words helped longer requests
+        but hurt short commands ("skip it" -> "carebit"), and hotwords did worse on both
+        (``bench/stt.py --whisper-options``). ``beam_size`` 1 is
         greedy decoding; ``cpu_threads`` 0 lets CTranslate2 choose.
         Raises :class:`EngineError` without faster-whisper, :class:`ModelError` for a
         missing or broken model.

@@ -12,12 +12,12 @@ caller then prints the reply instead.
 from __future__ import annotations
 
 import importlib
-import wave
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, cast
 
+from .. import wavio
 from ..audio import Audio, Player
 from ..config import AudioSettings, TtsSettings
 from ..errors import AudioError, EngineError
@@ -131,17 +131,12 @@ def list_voices(settings: TtsSettings) -> list[tuple[str, Voice]]:
 
 
 def write_wav(audio: Audio, path: Path | str) -> Path:
-    """Write ``audio`` as a 16-bit mono WAV file; :class:`AudioError` when it cannot."""
-    path = Path(path)
+    """Write ``audio`` as a 16-bit mono WAV file (:func:`assistant.wavio.write_wav`);
+    :class:`AudioError` when it cannot."""
     try:
-        with path.open("wb") as out, wave.open(out, "wb") as handle:
-            handle.setnchannels(1)
-            handle.setsampwidth(2)
-            handle.setframerate(audio.sample_rate)
-            handle.writeframes(audio.pcm)
+        return wavio.write_wav(path, audio.pcm, audio.sample_rate)
     except OSError as exc:
         raise AudioError(f"cannot write {path}: {exc.strerror or exc}") from None
-    return path
 
 
 # -- speaking --------------------------------------------------------------------------------

@@ -85,6 +85,26 @@ class SentenceSynthesizer:
 
     sample_rate = 22050
     """Rate of the audio of an empty text (hertz); engines update it."""
+    rate_range = (MIN_RATE, MAX_RATE)
+    """The speaking rates (words per minute) the engine can make."""
+    _rate = 175
+    _volume = 1.0
+
+    @property
+    def rate(self) -> int:
+        return self._rate
+
+    @property
+    def volume(self) -> float:
+        return self._volume
+
+    def set_rate(self, wpm: int) -> int:
+        self._rate = clamp_rate(wpm, *self.rate_range)
+        return self._rate
+
+    def set_volume(self, volume: float) -> float:
+        self._volume = check_volume(volume)
+        return self._volume
 
     def speak_sentence(self, sentence: str) -> Audio:
         raise NotImplementedError

@@ -157,6 +157,7 @@ class PiperSynthesizer(SentenceSynthesizer):
     installed voice); ``rate`` in words per minute, ``volume`` 0..1. Loads the model now."""
 
     name = "piper"
+    rate_range = (MIN_RATE, MAX_RATE)
 
     def __init__(self, voice: str | None = None, rate: int = 165, volume: float = 1.0) -> None:
         self._file = self._choose(voice)
@@ -186,14 +187,6 @@ class PiperSynthesizer(SentenceSynthesizer):
         return self._file.voice.id
 
     @property
-    def rate(self) -> int:
-        return self._rate
-
-    @property
-    def volume(self) -> float:
-        return self._volume
-
-    @property
     def length_scale(self) -> float:
         """Piper's phoneme length factor for :attr:`rate` (> 1 is slower)."""
         return float(self._model.config.length_scale) * NATURAL_WPM / self._rate
@@ -204,14 +197,6 @@ class PiperSynthesizer(SentenceSynthesizer):
         self._file = chosen
         self.sample_rate = int(self._model.config.sample_rate)
         return chosen.voice.id
-
-    def set_rate(self, wpm: int) -> int:
-        self._rate = clamp_rate(wpm, MIN_RATE, MAX_RATE)
-        return self._rate
-
-    def set_volume(self, volume: float) -> float:
-        self._volume = check_volume(volume)
-        return self._volume
 
     def voices(self) -> list[Voice]:
         files = bundled_voices()

@@ -11,12 +11,10 @@ from __future__ import annotations
 import atexit
 import logging
 import shutil
-import struct
 import sys
 import tempfile
 import threading
 import time
-import wave
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +27,6 @@ from .base import (
     SentenceSynthesizer,
     Synthesizer,
     Voice,
-    check_volume,
-    clamp_rate,
     find_voice,
 )
 
@@ -137,25 +133,9 @@ class Pyttsx3Synthesizer(SentenceSynthesizer):
     def voice(self) -> str | None:
         return self._voice
 
-    @property
-    def rate(self) -> int:
-        return self._rate
-
-    @property
-    def volume(self) -> float:
-        return self._volume
-
     def set_voice(self, voice: str | None) -> str | None:
         self._voice = None if voice is None else find_voice(voice, self.voices()).id
         return self._voice
-
-    def set_rate(self, wpm: int) -> int:
-        self._rate = clamp_rate(wpm)
-        return self._rate
-
-    def set_volume(self, volume: float) -> float:
-        self._volume = check_volume(volume)
-        return self._volume
 
     def voices(self) -> list[Voice]:
         with _engine_lock:
@@ -208,66 +188,16 @@ def _voice_of(raw: Any) -> Voice:
 
 
 def _read_speech_file(path: Path) -> Audio:
-    """The engine's output file (WAV, or AIFF from NSSpeech) as 16-bit mono audio."""
-    with path.open("rb") as handle:
-        magic = handle.read(4)
+    """The engine's output file (WAV in any layout, or AIFF from NSSpeech) as 16-bit mono
+    audio, read with libsndfile (``soundfile``)."""
+    import soundfile
+
     try:
-        if magic == b"FORM":
-            return _read_aiff(path)
-        with wave.open(str(path), "rb") as handle:
-            frames = handle.readframes(handle.getnframes())
-            return _to_mono16(frames, handle.getsampwidth(), handle.getnchannels(),
-                              handle.getframerate(), big_endian=False)
-    except (wave.Error, EOFError, struct.error, ValueError) as exc:
+        frames, rate = soundfile.read(str(path), dtype="int16", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
         raise EngineError(f"cannot read the speech engine's output: {exc}") from None
-
-
-def _read_aiff(path: Path) -> Audio:
-    """A minimal reader for uncompressed AIFF (what NSSpeech writes)."""
-    data = path.read_bytes()
-    fmt: tuple[int, int, int] | None = None
-    sound = b""
-    pos = 12
-    while pos + 8 <= len(data):
-        chunk, size = data[pos:pos + 4], struct.unpack(">I", data[pos + 4:pos + 8])[0]
-        body = data[pos + 8:pos + 8 + size]
-        if chunk == b"COMM":
-            channels, _, bits = struct.unpack(">hIh", body[:8])
-            fmt = (channels, bits, round(_extended(body[8:18])))
-        elif chunk == b"SSND":
-            offset = struct.unpack(">I", body[:4])[0]
-            sound = body[8 + offset:]
-        pos += 8 + size + (size & 1)
-    if fmt is None:
-        raise ValueError("AIFF file without a COMM chunk")
-    channels, bits, rate = fmt
-    return _to_mono16(sound, bits // 8, channels, rate, big_endian=True)
-
-
-def _extended(raw: bytes) -> float:
-    """An 80-bit IEEE extended float (AIFF's sample rate)."""
-    exponent, mantissa = struct.unpack(">HQ", raw)
-    sign = -1.0 if exponent & 0x8000 else 1.0
-    exponent &= 0x7FFF
-    if exponent == 0 and mantissa == 0:
-        return 0.0
-    return float(sign * mantissa * 2.0 ** (exponent - 16383 - 63))
-
-
-def _to_mono16(frames: bytes, width: int, channels: int, rate: int, *,
-               big_endian: bool) -> Audio:
-    order = ">" if big_endian else "<"
-    if width == 1:
-        samples = (np.frombuffer(frames, np.uint8).astype(np.int32) - 128) << 8
-    elif width in (2, 4):
-        raw = np.frombuffer(frames, f"{order}i{width}").astype(np.int32)
-        samples = raw >> 16 if width == 4 else raw
-    else:
-        raise ValueError(f"{width * 8}-bit samples are not supported")
-    if channels > 1:
-        samples = samples[: len(samples) - len(samples) % channels]
-        samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int32)
-    return Audio(samples.astype("<i2").tobytes(), rate)
+    mono = frames[:, 0] if frames.shape[1] == 1 else frames.mean(axis=1)
+    return Audio(np.asarray(mono, dtype="<i2").tobytes(), int(rate))
 
 
 # ----------------------------------------------------------------- the registry's interface

@@ -1,0 +1,1 @@
+"""Language rules, one module per language (:mod:`.en`)."""
