@@ -47,14 +47,16 @@ def normalize_tokens(text: str) -> tuple[str, ...]:
     return _normalize_cached(text)
 
 
-def _expand_word(word: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _expand_word(word: str) -> tuple[str, ...]:
+    """One word, contractions expanded and spelling folded (cached: words repeat a lot)."""
     long = en.expanded(word)
     if long is not None:
-        return long.split()
+        return tuple(long.split())
     if word.endswith("'s"):
         word = word[:-2] + "s"
     word = word.replace("'", "")
-    return [_SPELLING.get(word, word)] if word else []
+    return (_SPELLING.get(word, word),) if word else ()
 
 
 def _numbers_to_digits(words: list[str]) -> list[str]:
