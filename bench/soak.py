@@ -216,8 +216,11 @@ def main(argv: list[str]) -> int:
         watcher.start()
         began = time.monotonic()
         crashed = None
+        sessions = 0
         try:
-            loop.run()
+            while not done.is_set():  # "goodbye" ends a session; the service starts another
+                sessions += 1
+                loop.run()
         except Exception as exc:  # a crash is what this bench looks for
             crashed = f"{type(exc).__name__}: {exc}"
         wall_s = time.monotonic() - began
@@ -250,7 +253,7 @@ def main(argv: list[str]) -> int:
         "fds_after_warm_up": base[2], "fds_end": last[2],
         "threads_after_warm_up": base[3], "threads_end": last[3],
         "max_rss_kernel_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "crash": crashed, "notices": recorder.notices[:10],
+        "crash": crashed, "sessions": sessions, "notices": recorder.notices[:10],
         "rss_samples": [(round(s[0], 1), round(s[1], 1)) for s in samples[:: max(1, len(
             samples) // 200)]],
     }
@@ -264,7 +267,8 @@ def main(argv: list[str]) -> int:
     print(f"RSS: {base[1]:.0f} MB after the warm-up ({warm_up_s / 60:.1f} min), {last[1]:.0f} MB "
           f"at the end ({100 * growth:+.1f} %; limit +{100 * MAX_RSS_GROWTH:.0f} %), peak "
           f"{peak:.0f} MB")
-    print(f"open files: {base[2]} -> {last[2]}; threads: {base[3]} -> {last[3]}")
+    print(f"open files: {base[2]} -> {last[2]}; threads: {base[3]} -> {last[3]}; sessions "
+          f"(a goodbye ends one, the next request starts another): {sessions}")
     if crashed:
         print(f"CRASH: {crashed}")
     if args.json is not None:
