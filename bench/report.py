@@ -386,10 +386,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs")
     parser.add_argument("--soak-minutes", type=float, default=10.0,
                         help="a soak this long when make soak has not run")
+    parser.add_argument("--skip", action="append", default=[], metavar="SECTION",
+                        help="leave a section out (understanding, safety, noise, recordings, "
+                             "latency, soak); repeatable")
     args = parser.parse_args(argv)
     plots = args.out / "report"
     plots.mkdir(parents=True, exist_ok=True)
-    command = ".venv/bin/python bench/report.py" + (" --quick" if args.quick else "")
+    command = ".venv/bin/python bench/report.py" + (" --quick" if args.quick else "") + "".join(
+        f" --skip {name}" for name in args.skip)
     sections: list[tuple[str, str, list[str]]] = []
     figures: dict[str, Any] = {}
     started = time.monotonic()
@@ -409,7 +413,8 @@ def main(argv: list[str]) -> int:
              lambda: latency(4 if args.quick else 10, plots)),
             ("Memory over a long session", "soak", lambda: soak(plots, args.soak_minutes)),
         ]
-        for title, key, step in steps:
+        steps = [step for step in steps if step[1] not in args.skip]
+        for index, (title, key, step) in enumerate(steps):
             print(f"== {title}", flush=True)
             began = time.monotonic()
             try:
@@ -417,6 +422,15 @@ def main(argv: list[str]) -> int:
             except Exception as exc:  # one section failing leaves the others
                 lines = [f"This section failed: {type(exc).__name__}: {exc}"]
             sections.append((title, f"{time.monotonic() - began:.0f} s", lines))
+            # written after each section, so an interrupted run keeps what it measured
+            write(args.out, command, started, sections, [t for t, _, _ in steps[index + 1:]])
+            (plots / "figures.json").write_text(json.dumps(figures, indent=1, default=str))
+    print(f"wrote {args.out / 'report.md'} and {plots}/*.png")
+    return 0
+
+
+def write(out: Path, command: str, started: float, sections: list[tuple[str, str, list[str]]],
+          pending: list[str]) -> None:
     text = [
         "# Evaluation report", "",
         f"Made by `make report` (`{command}`) on {date.today().isoformat()}, in "
@@ -426,10 +440,9 @@ def main(argv: list[str]) -> int:
     ]
     for title, took, lines in sections:
         text += [f"## {title}", "", *lines, "", f"_({took})_", ""]
-    (args.out / "report.md").write_text("\n".join(text))
-    (plots / "figures.json").write_text(json.dumps(figures, indent=1, default=str))
-    print(f"wrote {args.out / 'report.md'} and {plots}/*.png")
-    return 0
+    if pending:
+        text += ["## Not measured in this run", "", *(f"- {title}" for title in pending), ""]
+    (out / "report.md").write_text("\n".join(text))
 
 
 if __name__ == "__main__":
