@@ -238,7 +238,9 @@ def main(argv: list[str]) -> int:
             answered += 1
             used.update(hits)
         else:
-            unanswered.append(text)
+            after = [(round(t - end, 1), intent) for t, intent in recorder.turns
+                     if end < t <= end + 30][:2]
+            unanswered.append(f"{text}  [{start:.0f}-{end:.0f} s; next turns: {after}]")
     extra = len(heard_at) - len(used)
     after = [s for s in samples if s[0] >= warm_up_s] or samples[-1:]
     base, last = after[0], samples[-1]
