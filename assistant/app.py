@@ -76,12 +76,6 @@ def respond(dialog: Dialog, raw: str, where: str = "") -> Turn:
     return dialog.handle(text)
 
 
-def build_dialog(settings: Settings) -> Dialog:
-    """A dialog with the user's reminder and journal services and the persisted prompt deck."""
-    return make_dialog(settings, services=make_services(),
-                       deck_state=data_dir() / "prompts_used.json")
-
-
 def recognizer_for(
     settings: Settings, pack: IntentPack | None, wake_first: bool = False
 ) -> Recognizer:

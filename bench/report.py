@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import statistics
 import subprocess
@@ -42,6 +41,8 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import matplotlib  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 from rapidfuzz import fuzz, process  # noqa: E402
+from run_all import machine  # noqa: E402
+from safety import voiced_rms  # noqa: E402
 from speech import corpus_wer, librivox, synthesize  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
@@ -57,17 +58,6 @@ RATE = 16000
 DANGER_WORDS = ("kill", "die", "dead", "suicide", "hurt", "hit", "hits", "abuse", "scared",
                 "afraid", "threat", "threatened", "weapon", "gun", "knife", "rape", "harm")
 """The naive safety baseline: any of these words gets the safety reply."""
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "?")
-    memory = next((int(line.split()[1]) // 1024 for line in
-                   Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), 0)
-    return (f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, "
-            f"{memory / 1024:.1f} GB, Python {platform.python_version()}")
 
 
 def heldout(name: str) -> dict[str, Any]:
@@ -205,13 +195,6 @@ def babble(n: int, seed: int, work: Path) -> np.ndarray[Any, Any]:
         speech = np.frombuffer(pcm[: n * 2], dtype=np.int16).astype(np.float64)
         mix += speech / (np.sqrt(np.mean(speech ** 2)) or 1.0)
     return mix / (np.sqrt(np.mean(mix ** 2)) or 1.0)
-
-
-def voiced_rms(speech: np.ndarray[Any, Any], frame: int = 320) -> float:
-    usable = len(speech) // frame * frame
-    frames = np.sqrt(np.mean(speech[:usable].reshape(-1, frame) ** 2, axis=1))
-    voiced = frames[frames >= frames.max() * 10 ** (-30 / 20)]
-    return float(np.sqrt(np.mean(voiced ** 2))) if voiced.size else 0.0
 
 
 def noisy(pcm: bytes, kind: str, snr: float, seed: int, work: Path) -> bytes:

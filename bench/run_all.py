@@ -40,7 +40,11 @@ def machine() -> str:
     cpu = next((line.split(":", 1)[1].strip() for line in
                 Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor() or "?")
-    return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores"
+    memory = next((int(line.split()[1]) // 1024 for line in
+                   Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), 0)
+    return (f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, "
+            f"{memory / 1024:.1f} GB, Python {platform.python_version()}")
 
 
 def main(argv: list[str]) -> int:
