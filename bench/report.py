@@ -150,7 +150,7 @@ def safety(matcher: Matcher, out: Path) -> tuple[list[str], dict[str, Any]]:
               "baseline: danger words": words}
     figures: dict[tuple[str, str], tuple[float, float]] = {}
     rows = []
-    for name in ("safety_eval.yaml", "safety_blind4.yaml"):
+    for name in ("safety_eval.yaml", "safety_blind5.yaml"):
         data = heldout(name)
         danger = [t for t, _ in data["safety"]]
         near = [t for t, _ in data["near_misses"]]
@@ -161,7 +161,7 @@ def safety(matcher: Matcher, out: Path) -> tuple[list[str], dict[str, Any]]:
             rows.append(f"| {name} | {label} | {len(danger)} | {recall:.1%} | {len(near)} | "
                         f"{alarms:.1%} |")
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True)
-    for ax, name in zip(axes, ("safety_eval.yaml", "safety_blind4.yaml"), strict=True):
+    for ax, name in zip(axes, ("safety_eval.yaml", "safety_blind5.yaml"), strict=True):
         labels = list(judges)
         x = np.arange(len(labels))
         ax.bar(x - 0.2, [figures[(name, lab)][0] for lab in labels], 0.4, label="recall")
@@ -175,9 +175,10 @@ def safety(matcher: Matcher, out: Path) -> tuple[list[str], dict[str, Any]]:
     plt.close(fig)
     return ["| set | judge | statements | recall | near misses | false alarms |",
             "|---|---|---|---|---|---|", *rows, "", "![safety](report/safety.png)",
-            "", "safety_eval was used in training the probe; safety_blind4 was written by a "
-            "helper who saw nothing of the pack, and its first-contact figures are in "
-            "bench/data/safety_blind4_first_contact.txt."], {
+            "", "safety_eval was used in training the probe; safety_blind5 was written by a "
+            "helper who saw nothing of the pack, is in no training, and its first-contact "
+            "figures are in bench/data/safety_blind5_first_contact.txt (before the network "
+            "probe) and safety_blind5_after.txt."], {
                 f"{k[0]}|{k[1]}": v for k, v in figures.items()}
 
 
