@@ -99,6 +99,9 @@ class ListenSettings:
     on its own (seconds): over a long pause the open model loses its way in the words after."""
     nudge_after_s: float = 20.0
     """Silence before a gentle nudge while waiting for a reflection answer (seconds)."""
+    answer_max_s: float = 300.0
+    """Longest spoken reflection answer (seconds of speech): then it is kept as it is, even
+    when the room never falls silent."""
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
     "listen.answer_silence_s": (0.1, 60.0, "seconds"),
     "listen.phrase_break_s": (0.1, 60.0, "seconds"),
     "listen.nudge_after_s": (1.0, 3600.0, "seconds"),
+    "listen.answer_max_s": (10.0, 3600.0, "seconds"),
 }
 """Setting -> (lowest, highest, unit) of the values that make sense."""
 

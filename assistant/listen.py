@@ -262,20 +262,26 @@ class VoiceLoop:
         talk = self.wake == "push_to_talk" and mode == "command" and not self._follow_up()
         if talk and not self._wait_for_enter(deadline):
             return None
-        give_up = time.monotonic() + wait_s
         if self.wake == "push_to_talk" and mode == "command":
-            give_up = time.monotonic() + max(wait_s, 8.0)
+            wait_s = max(wait_s, 8.0)
+        # The wait is over when this much time has passed or this much audio has been heard,
+        # whichever comes first: a microphone that delivers a backlog at once (after the
+        # machine was busy, or a recording) holds the silence the person left.
+        give_up = time.monotonic() + wait_s
+        heard_s, bytes_per_s = 0.0, self.recognizer.sample_rate * 2
         while not self.stopping.is_set():
             block = self.mic.read(timeout=0.1)
             if block is None:
                 if not self.segmenter.in_speech and time.monotonic() >= give_up:
                     return None
                 continue
+            heard_s += len(block) / bytes_per_s
             for segment in self.segmenter.push(block):
                 done = self._hear(segment, mode)
                 if done is not None:
                     return done
-            if not self.segmenter.in_speech and time.monotonic() >= give_up:
+            if not self.segmenter.in_speech and (
+                    time.monotonic() >= give_up or heard_s >= wait_s):
                 return None
         return None
 
@@ -647,8 +653,13 @@ class VoiceLoop:
         self.segmenter.set_silences(self.settings.answer_silence_s, self.settings.phrase_break_s)
         parts: list[str] = []
         nudged = False
+        spoken_s = 0.0  # audio of the answer so far: a room that never falls silent (a TV)
+        bytes_per_s = self.recognizer.sample_rate * 2  # must not keep the answer open forever
         try:
             while not self.stopping.is_set() and self.dialog.awaiting_answer:
+                if parts and spoken_s >= self.settings.answer_max_s:
+                    log.info("answer ended after %.0f s of speech", spoken_s)
+                    break
                 wait = self.settings.answer_silence_s * 2 if parts else self.settings.nudge_after_s
                 heard = self.pending or self._listen(None, mode="open", wait_s=wait)
                 self.pending = None
@@ -677,6 +688,7 @@ class VoiceLoop:
                 done, text = _strip_done(text)
                 if text:
                     parts.append(text)
+                    spoken_s += len(heard.pcm) / bytes_per_s
                 if done:
                     break
             if parts:

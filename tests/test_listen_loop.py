@@ -4,6 +4,7 @@ microphone), so the loop's own decisions can be checked exactly, run after run."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -97,6 +98,43 @@ def test_an_answer_with_a_pause_then_i_am_done(
     assert "done" not in answer.split(), answer
     # ended by "I am done" at once, not by the answer's end silence (2.5 s) or more
     assert mic.silence_served_s < settings.listen.answer_silence_s, mic.silence_served_s
+
+
+def test_a_long_silence_in_the_audio_ends_the_answer(
+    loop_parts: tuple[object, object], settings: Settings, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Silence counts as the audio the microphone delivered, not only as the clock: a backlog
+    served at once (here the whole recording) with 9 s of silence in it ends the answer there,
+    and what comes after is a new request (the long soak stopped answering at its first
+    reflection: the answer never ended)."""
+    pcm = spoken(tmp_path, "I want to listen to her without getting defensive",
+                 "how do i say sorry properly", pause_s=9.0)
+    turns, mic = reflect(loop_parts, settings, pcm, capsys)
+    assert [t["intent"] for t in turns] == ["reflection_prompt", None], turns
+    assert "sorry" not in str(turns[1]["text"]).split(), turns[1]
+    assert mic.position < len(pcm)  # the next request was not taken into the answer
+
+
+def test_an_answer_that_never_falls_silent_is_kept_at_its_longest(
+    loop_parts: tuple[object, object], settings: Settings, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A room that never falls silent (a television) cannot hold the answer open: after
+    ``answer_max_s`` of speech the answer is kept as it is."""
+    dialog, recognizer = loop_parts
+    dialog.end_reflection()  # type: ignore[attr-defined]
+    pcm = spoken(tmp_path, *["I want to listen to her without getting defensive"] * 8)
+    mic = RecordedMicrophone(pcm)
+    listen = dataclasses.replace(settings.listen, answer_max_s=10.0)
+    loop = VoiceLoop(dialog, recognizer, mic, None, listen,  # type: ignore[arg-type]
+                     wake="always", events=TerminalEvents(as_json=True))
+    loop.reflect_now()
+    turns = [json.loads(line) for line in capsys.readouterr().out.splitlines()
+             if line.startswith("{")]
+    assert [t["intent"] for t in turns] == ["reflection_prompt", None], turns
+    assert "listen to her" in str(turns[1]["text"]), turns[1]
+    assert mic.position < len(pcm) * 0.75, (mic.position, len(pcm))
 
 
 def test_skip_ends_the_session_without_an_answer(
