@@ -425,6 +425,8 @@ class VoiceLoop:
         if not normalize(utterance.text):
             return None
         woke, rest = split_wake(utterance.text, self.settings.wake_phrase)
+        if self.wake == "always" and not utterance.barge_in:
+            return rest or normalize(utterance.text)  # "hi coach" alone is a greeting here
         if self.wake != "wake" or utterance.barge_in or self._follow_up():
             return rest or None
         if not woke and utterance.pcm:

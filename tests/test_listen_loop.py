@@ -15,7 +15,7 @@ from speech import synthesize
 from assistant.app import recognizer_for
 from assistant.cli.terminal import TerminalEvents
 from assistant.config import Settings
-from assistant.listen import VoiceLoop
+from assistant.listen import Utterance, VoiceLoop
 from assistant.runtime import make_dialog
 from assistant.wavio import read_wav
 
@@ -166,3 +166,19 @@ def test_what_said_over_a_reply_only_stops_it(
         assert not loop._interruption("yes", 0.9)  # the reply offered a prompt: "yes" takes it
     finally:
         dialog.state.offer_prompt_for = None  # type: ignore[attr-defined]
+
+
+def test_the_wake_phrase_alone_is_a_greeting_when_every_utterance_is_a_request(
+    loop_parts: tuple[object, object], settings: Settings,
+) -> None:
+    """With ``wake: always`` "hi coach" is answered as a greeting (the soak's one unanswered
+    request); with the wake phrase it only opens the turn."""
+    dialog, recognizer = loop_parts
+    heard = Utterance("hi coach", 1.0, time.monotonic())
+    always = VoiceLoop(dialog, recognizer, RecordedMicrophone(b""), None,  # type: ignore[arg-type]
+                       settings.listen, wake="always")
+    assert always._addressed(heard) == "hi coach"
+    assert dialog.handle("hi coach").intent == "greeting"  # type: ignore[attr-defined]
+    woken = VoiceLoop(dialog, recognizer, RecordedMicrophone(b""), None,  # type: ignore[arg-type]
+                      settings.listen, wake="wake")
+    assert woken._addressed(heard) is None
