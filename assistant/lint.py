@@ -131,7 +131,7 @@ def _safety_coverage(pack: IntentPack, matcher: Matcher) -> list[Finding]:
     danger = sum(len(i.danger_words) for i in intents)
     missed = [p for p in SAFETY_PROBES if matcher.safety(p) is None]
     findings = [Finding("note", (
-        f"safety: {', '.join(i.name for i in intents)} ({len(matcher.safety_examples)} "
+        f"safety: {', '.join(i.name for i in intents)} ({matcher.safety_sentences} "
         f"sentences, {exceptions} exceptions, {danger} danger words for the spoken check-in; "
         f"built in, cannot be replaced) from {', '.join(files)}; "
         f"{len(SAFETY_PROBES) - len(missed)}/{len(SAFETY_PROBES)} kinds of danger caught"))]

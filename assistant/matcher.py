@@ -88,7 +88,9 @@ class Matcher:
         self.pack = pack
         self.settings = settings or MatcherSettings()
         self.intents: list[Intent] = list(pack.intents.values())
-        self.examples, self.safety_examples = self._expand_examples()
+        self.examples, safety_examples = self._expand_examples()
+        self.safety_sentences = len(safety_examples)
+        """How many sentences the safety intents expand to (kept in :attr:`_safety` only)."""
         self.texts = [e.text for e in self.examples]
         self.text_array = np.array(self.texts, dtype=object)
         self.owners = np.fromiter((e.intent for e in self.examples), dtype=np.intp,
@@ -109,7 +111,7 @@ class Matcher:
         self._keywords(pack)
         self.values = slotlib.ValueIndex(
             {name: slot_list.phrases() for name, slot_list in pack.lists.items()},
-            {word for e in self.examples + self.safety_examples for word in e.text.split()},
+            {word for e in self.examples + safety_examples for word in e.text.split()},
         )
         used_lists = {s.list_name for e in self.examples for s in e.slots}
         self.builtins = {
@@ -120,7 +122,7 @@ class Matcher:
             per_intent[example.intent].append(example.text)
         self.terms = TermIndex(per_intent, [i.keywords for i in self.intents])
         self.trigrams = TrigramIndex(self.texts) if len(self.texts) > FULL_SCAN_LIMIT else None
-        self._safety_setup()
+        self._safety_setup(safety_examples)
 
     def _expand_examples(self) -> tuple[list[_Example], list[_Example]]:
         """(the sentences the fuzzy scorer compares with, every sentence of the safety
@@ -154,7 +156,7 @@ class Matcher:
                 self.keywords.setdefault(tuple(keyword.split()), []).append(index)
         self.keyword_finder = _Phrases(self.keywords)
 
-    def _safety_setup(self) -> None:
+    def _safety_setup(self, examples: list[_Example]) -> None:
         self.safety_intents = [i for i, intent in enumerate(self.intents) if intent.safety]
         self.triggers = {
             i: [tuple(normalize(k).split()) for k in self.intents[i].keywords if normalize(k)]
@@ -162,7 +164,7 @@ class Matcher:
         }
         self.trigger_finder = _Phrases(t for ts in self.triggers.values() for t in ts)
         self.safety_lists = {
-            s.list_name for e in self.safety_examples for s in e.slots
+            s.list_name for e in examples for s in e.slots
         }
         exceptions = [
             normalize(" ".join("@" + t.list_name if isinstance(t, SlotRef) else t
@@ -170,9 +172,7 @@ class Matcher:
             for i in self.safety_intents for example in self.intents[i].not_safety
             for tokens in expand(example.tree)
         ]
-        self._safety = _SafetyIndex(
-            self.safety_examples, exceptions
-        )
+        self._safety = _SafetyIndex(examples, exceptions)
 
     # ------------------------------------------------------------------------------ matching
 

@@ -6,12 +6,13 @@ import logging
 import time
 from pathlib import Path
 
-from .config import Settings
+from .config import Settings, cache_dir
 from .danger import DangerProbe, load_probe
 from .dialog import Dialog, Services
 from .errors import ModelError
 from .intents import IntentPack, shipped_dir
 from .matcher import Matcher
+from .matcher_cache import cached_matcher
 from .prompts import PromptDeck
 from .safety import Contacts, Line, contacts
 
@@ -39,7 +40,8 @@ log = logging.getLogger(__name__)
 
 def make_matcher(settings: Settings, pack: IntentPack | None = None) -> Matcher:
     start = time.perf_counter()
-    matcher = Matcher(pack or load_pack(settings), settings.matcher)
+    matcher = cached_matcher(pack or load_pack(settings), settings.matcher,
+                             cache_dir() / "matcher")
     log.info("loaded %d intents (%d example sentences) in %.2f s", len(matcher.intents),
              len(matcher.examples), time.perf_counter() - start)
     return matcher

@@ -23,7 +23,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
              "normalize", "schedule", "wavio", "safety"),
     "memory": ("state", "journal", "reminder", "services"),
     "pack": ("templates", "intents", "slots", "terms", "candidates", "prompts"),
-    "understanding": ("matcher", "encoder", "danger"),
+    "understanding": ("matcher", "matcher_cache", "encoder", "danger"),
     "dialog": ("dialog",),
     "audio": ("audio", "echo", "segmenter"),
     "speech": ("stt", "tts", "models"),

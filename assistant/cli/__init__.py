@@ -92,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     listen.add_argument("--typed", action="store_true",
                         help="typed conversation with spoken replies (no microphone)")
     listen.add_argument("--prepare", action="store_true",
-                        help="build the recogniser's phrase model for the pack now (kept in the "
-                             "cache, so the next start is quick), then exit")
+                        help="build the matcher and the recogniser's phrase model for the pack "
+                             "now (kept in the cache, so the next start is quick), then exit")
 
     ask = command("ask", "one turn from text, WAV files or stdin; with no text, a typed "
                   "conversation", "ask:ask")
