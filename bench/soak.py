@@ -12,7 +12,8 @@ the microphone serves a generated stream as fast as it is read, and replies are 
 The stream repeats, in a seeded random order: a request (a held-out sentence, spoken by
 espeak-ng in one of several voices and rates), silence (2-20 s), and now and then noise (white,
 pink or brown, 3-30 s, at several levels). Printed: requests answered (a turn while the request
-was being heard or within 4 s after it), turns heard in noise or silence, the loop's speed
+was being heard or within 4 s after it; after a reflection prompt, the request is the answer,
+kept about 7.5 s later, once the answer's end silence and the wait after it have passed), turns heard in noise or silence, the loop's speed
 against real time, and the process's memory (RSS), open files and threads from the end of the
 warm-up (the first tenth, at least 5 minutes) to the end. Pass: no crash, every request
 answered, RSS growth under 10 %, no files or threads leaked.
@@ -40,6 +41,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from no_words import coloured
 
+from assistant.dialog import Action
 from assistant.wavio import read_wav
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -147,6 +149,8 @@ class Recorder:
 
     mic: StreamMicrophone | None = None
     turns: list[tuple[float, str | None]] = field(default_factory=list)
+    awaiting: list[bool] = field(default_factory=list)
+    """Per turn: whether it asked for a reflection answer (what is said next is the answer)."""
     notices: list[str] = field(default_factory=list)
 
     def status(self, text: str) -> None:
@@ -157,6 +161,7 @@ class Recorder:
 
     def turn(self, turn: Any) -> None:
         self.turns.append((self.mic.seconds if self.mic else 0.0, turn.intent))
+        self.awaiting.append(Action.AWAIT_ANSWER in turn.actions)
 
     def reply(self, text: str) -> None:
         pass
@@ -196,7 +201,9 @@ def main(argv: list[str]) -> int:
               f"silence), made in {time.monotonic() - started:.0f} s", flush=True)
 
         recorder = Recorder()
-        app = Assistant(Settings(), recorder).load()
+        settings = Settings()
+        answer_silence_s = settings.listen.answer_silence_s
+        app = Assistant(settings, recorder).load()
         done = threading.Event()
         mic = StreamMicrophone(stream.pcm, done.set)
         recorder.mic = mic
@@ -233,7 +240,12 @@ def main(argv: list[str]) -> int:
     heard_at = [t for t, _ in recorder.turns]
     used: set[int] = set()
     for start, end, text in stream.requests:
-        hits = [i for i, t in enumerate(heard_at) if start <= t <= end + ANSWER_WINDOW_S]
+        # After a reflection prompt the next request is the answer, kept once the person has
+        # been silent for the answer's end silence and the wait after it (about 7.5 s).
+        before = [i for i, t in enumerate(heard_at) if t < start]
+        window = ANSWER_WINDOW_S + (3 * answer_silence_s if before and recorder.awaiting[
+            before[-1]] else 0.0)
+        hits = [i for i, t in enumerate(heard_at) if start <= t <= end + window]
         if hits:
             answered += 1
             used.update(hits)
