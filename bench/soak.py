@@ -12,10 +12,11 @@ the microphone serves a generated stream as fast as it is read, and replies are 
 The stream repeats, in a seeded random order: a request (a held-out sentence, spoken by
 espeak-ng in one of several voices and rates), silence (2-20 s), and now and then noise (white,
 pink or brown, 3-30 s, at several levels). Printed: requests answered (a turn while the request
-was being heard or within 4 s after it; after a reflection prompt, the request is the answer,
-kept about 7.5 s later, once the answer's end silence and the wait after it have passed), turns heard in noise or silence, the loop's speed
-against real time, and the process's memory (RSS), open files and threads from the end of the
-warm-up (the first tenth, at least 5 minutes) to the end. Pass: no crash, every request
+was being heard or within 4 s after it; after a reflection prompt the request is the answer,
+kept about 7.5 s later, once the answer's end silence and the wait after it have passed), turns
+heard in noise or silence, the loop's speed against real time, and the process's memory (RSS),
+open files and threads from the end of the warm-up (the first tenth, at least 5 minutes) to
+the end. Pass: no crash, every request
 answered, RSS growth under 10 %, no files or threads leaked.
 """
 

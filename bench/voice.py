@@ -5,7 +5,7 @@
   from the end of speech as the microphone heard it (the trailing silence the loop waited for
   included), and from the moment the loop decided the request was complete.
 
-    .venv/bin/python bench/voice.py [--requests N]
+    .venv/bin/python bench/voice.py [--requests N] [--prepared]
 """
 
 from __future__ import annotations
@@ -76,15 +76,18 @@ def startup(vmic: object, env: dict[str, str]) -> tuple[float, float]:
 
 
 def latencies(vmic: object, count: int, directory: Path, settings: Settings | None = None,
-              ) -> tuple[list[float], list[float]]:
+              prepared: bool = False) -> tuple[list[float], list[float]]:
     """Per request: (real end of speech -> reply audio, detected end -> reply audio) seconds,
-    with ``settings`` (default: the defaults)."""
+    with ``settings`` (default: the defaults); ``prepared``: every reply said once and kept
+    first (``say --prepare``), else each reply is made when it is first said."""
 
     from speech import synthesize
 
     from assistant.app import Assistant
 
     app = Assistant(settings or Settings()).load()  # reports nothing (no front end)
+    if prepared:
+        app.prepare_voice()
     microphone = app.open_microphone()
     loop = app.voice_loop(microphone, wake="always")
     marks: dict[str, float] = {}
@@ -143,6 +146,7 @@ def main(argv: list[str]) -> None:
     from vmic import VirtualMic
 
     count = int(argv[argv.index("--requests") + 1]) if "--requests" in argv else 8
+    prepared = "--prepared" in argv
     with TemporaryDirectory() as tmp, VirtualMic() as vmic:
         env = {**os.environ, **vmic.env, "TRUST_ASSISTANT_CONFIG_DIR": f"{tmp}/config",
                "TRUST_ASSISTANT_DATA_DIR": f"{tmp}/data"}
@@ -152,11 +156,13 @@ def main(argv: list[str]) -> None:
             ready, rss = startup(vmic, env)
             print(f"listen start-up to ready, {run}: {ready:.2f} s   peak RSS {rss:.0f} MB "
                   "(targets: < 3 s, < 200 MB)", flush=True)
-        real, detected = latencies(vmic, count, Path(tmp))
+        real, detected = latencies(vmic, count, Path(tmp), prepared=prepared)
         if not real:
             print("latency: no turn completed")
             return
-        print(f"end of speech -> first reply audio, {len(real)} requests:")
+        print(f"end of speech -> first reply audio, {len(real)} requests, "
+              + ("every reply said once and kept first (say --prepare):" if prepared else
+                 "each reply made when first said:"))
         print(f"  from the end of speech (heard):  median {statistics.median(real) * 1000:5.0f} ms"
               f"   p95 {percentile(real, 0.95) * 1000:5.0f} ms")
         print(f"  from the detected end of speech: median "

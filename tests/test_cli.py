@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.tts import piper
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -197,6 +199,26 @@ def test_version_and_module_entry_point() -> None:
     result = run("--version")
     assert result.returncode == 0
     assert result.stdout.decode().startswith("trust-assistant ")
+
+
+@pytest.mark.skipif(not piper.available(), reason="Piper is not installed")
+def test_say_prepare_keeps_every_reply_once(tmp_path: Path) -> None:
+    """`say --prepare` says every sentence the pack and the assistant can say once and keeps
+    it; a second run has nothing left to make."""
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    (pack / "mine.yaml").write_text(
+        "language: en\nintents:\n  - name: hello\n    examples: [\"hello there\"]\n"
+        "    replies: [\"Hello. It is good to hear from you.\"]\n")
+    env = {"TRUST_ASSISTANT_CACHE_DIR": str(tmp_path / "cache")}
+    first = run("--no-default-intents", "--intents", str(pack), "say", "--prepare", env=env,
+                timeout=600)
+    assert first.returncode == 0, first.stderr
+    made = int(first.stderr.decode().split("sentences")[0].split()[-1])
+    kept = list((tmp_path / "cache" / "voice").glob("*.flac"))
+    assert made > 10 and len(kept) == made
+    again = run("--no-default-intents", "--intents", str(pack), "say", "--prepare", env=env)
+    assert again.stderr.decode().split()[0] == "0", again.stderr
 
 
 def test_listen_prepare_builds_the_recogniser_and_exits() -> None:

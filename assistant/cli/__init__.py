@@ -113,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     say.add_argument("--voice", help="voice id or name")
     say.add_argument("--rate", type=_positive_int, help="words per minute")
     say.add_argument("--list-voices", action="store_true", help="list the voices and exit")
+    say.add_argument("--prepare", action="store_true",
+                     help="say every reply of the pack once in the configured voice and keep it "
+                          "in the cache, so that replies start at once (Piper), then exit")
 
     reflect = command("reflect", "one reflection session now", "reflect:reflect")
     reflect.add_argument("--answer", metavar="TEXT", help="your answer, instead of speaking it")

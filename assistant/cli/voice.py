@@ -53,6 +53,16 @@ def say(args: argparse.Namespace, settings: Settings) -> int:
             languages = ", ".join(voice.languages)
             print(f"{voice.id:<24} {voice.name:<28} {engine:<8} {languages}")
         return 0
+    if args.prepare:
+        app = Assistant(settings, TerminalEvents()).load()
+        prepared = app.prepare_voice()
+        if prepared is None:
+            print("nothing to prepare: the voice makes each reply quickly (not Piper)",
+                  file=sys.stderr)
+        else:
+            print(f"{prepared[0]} sentences of the replies said once and kept, so that replies "
+                  f"start at once ({prepared[1]:.0f} s)", file=sys.stderr)
+        return 0
     text = " ".join(args.text).strip()
     if not text:
         raise UsageError(f"nothing to say: give the text, e.g. {PROG} say \"hello\"")

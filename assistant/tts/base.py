@@ -3,7 +3,7 @@ sentence by sentence with a short pause between sentences."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -79,6 +79,14 @@ class Synthesizer(Protocol):
         :data:`PAUSE_S` of silence): playing can start after the first."""
 
 
+class SentenceStore(Protocol):
+    """Where sentences already spoken are kept (:class:`.rendered.KeptSentences`)."""
+
+    def audio(self, voice: str, sentence: str, make: Callable[[str], Audio]) -> Audio:
+        """``sentence`` in ``voice`` (engine, voice, rate, volume): kept, or ``make``-d."""
+        ...
+
+
 class SentenceSynthesizer:
     """Speaks cleaned text (:func:`.text.sentences`) sentence by sentence through
     :meth:`speak_sentence`, which an engine provides."""
@@ -89,6 +97,8 @@ class SentenceSynthesizer:
     """The speaking rates (words per minute) the engine can make."""
     _rate = 175
     _volume = 1.0
+    kept: SentenceStore | None = None
+    """Known sentences already spoken (:class:`.rendered.KeptSentences`); None: make each."""
 
     @property
     def rate(self) -> int:
@@ -117,8 +127,12 @@ class SentenceSynthesizer:
             if head is not None:
                 parts[:1] = [head, parts[0][len(head):].strip()]
                 pauses.insert(0, CLAUSE_PAUSE_S)
+        voice = f"{type(self).__name__}\0{getattr(self, 'voice', None)}\0{self._rate}\0" \
+                f"{self._volume:.3f}"
         for index, sentence in enumerate(parts):
-            audio = trim(self.speak_sentence(sentence))
+            spoken = (self.kept.audio(voice, sentence, self.speak_sentence)
+                      if self.kept is not None else self.speak_sentence(sentence))
+            audio = trim(spoken)
             self.sample_rate = audio.sample_rate
             if index < len(parts) - 1:
                 audio = Audio(audio.pcm + bytes(2 * round(pauses[index] * audio.sample_rate)),
