@@ -309,7 +309,7 @@ def latency(count: int, out: Path) -> tuple[list[str], dict[str, Any]]:
         for name, engine in (("Piper (default)", "piper"), ("baseline: espeak-ng", "pyttsx3")):
             settings = Settings()
             settings = settings.replace(tts=replace(settings.tts, engine=engine))
-            real, _ = latencies(vmic, count, Path(tmp), settings)
+            real, _, _ = latencies(vmic, count, Path(tmp), settings)
             figures[name] = [r * 1000 for r in real]
     fig, ax = plt.subplots(figsize=(7, 3))
     for name, values in figures.items():
