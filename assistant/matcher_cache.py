@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from . import candidates, intents, matcher, normalize, slots, templates, terms
-from .config import MatcherSettings
+from .config import MatcherSettings, private_dir
 from .intents import IntentPack
 from .lang import en
 from .matcher import Matcher
@@ -79,7 +79,7 @@ def cached_matcher(pack: IntentPack, settings: MatcherSettings, directory: Path)
 
 def _save(built: Matcher, directory: Path, path: Path) -> None:
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)
         handle, temporary = tempfile.mkstemp(dir=directory, prefix=".matcher-")
         try:
             with os.fdopen(handle, "wb") as file:

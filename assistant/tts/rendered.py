@@ -26,6 +26,7 @@ import numpy as np
 import soundfile
 
 from ..audio import Audio
+from ..config import private_dir
 from .base import first_clause
 from .text import sentences
 
@@ -81,7 +82,7 @@ class KeptSentences:
         if not made.pcm or not self.writable:
             return
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
+            private_dir(self.directory)
             handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".part")
             os.close(handle)
             try:
