@@ -37,6 +37,7 @@ from .normalize import normalize
 from .segmenter import Event, Segment, Segmenter, SegmenterSettings
 from .stt import Mode, PhraseListener, Recognizer, SecondReading, Transcript
 from .tts import Speaker
+from .wavio import duration_s
 
 log = logging.getLogger(__name__)
 
@@ -268,14 +269,14 @@ class VoiceLoop:
         # whichever comes first: a microphone that delivers a backlog at once (after the
         # machine was busy, or a recording) holds the silence the person left.
         give_up = time.monotonic() + wait_s
-        heard_s, bytes_per_s = 0.0, self.recognizer.sample_rate * 2
+        heard_s = 0.0
         while not self.stopping.is_set():
             block = self.mic.read(timeout=0.1)
             if block is None:
                 if not self.segmenter.in_speech and time.monotonic() >= give_up:
                     return None
                 continue
-            heard_s += len(block) / bytes_per_s
+            heard_s += duration_s(block, self.recognizer.sample_rate)
             for segment in self.segmenter.push(block):
                 done = self._hear(segment, mode)
                 if done is not None:
@@ -655,8 +656,8 @@ class VoiceLoop:
         self.segmenter.set_silences(self.settings.answer_silence_s, self.settings.phrase_break_s)
         parts: list[str] = []
         nudged = False
-        spoken_s = 0.0  # audio of the answer so far: a room that never falls silent (a TV)
-        bytes_per_s = self.recognizer.sample_rate * 2  # must not keep the answer open forever
+        spoken_s = 0.0  # the answer's audio so far: a room that never falls silent (a TV)
+        # must not keep the answer open forever
         try:
             while not self.stopping.is_set() and self.dialog.awaiting_answer:
                 if parts and spoken_s >= self.settings.answer_max_s:
@@ -690,7 +691,7 @@ class VoiceLoop:
                 done, text = _strip_done(text)
                 if text:
                     parts.append(text)
-                    spoken_s += len(heard.pcm) / bytes_per_s
+                    spoken_s += duration_s(heard.pcm, self.recognizer.sample_rate)
                 if done:
                     break
             if parts:
