@@ -151,6 +151,32 @@ class Assistant:
                            services=make_services(),
                            deck_state=data_dir() / "prompts_used.json")
 
+    def warm_up(self, hearing: bool = True, speaking: bool = True) -> Assistant:
+        """Start loading the engines' weights (the recogniser's when ``hearing``, the voice's
+        when ``speaking``) on background threads. They load outside Python's lock, so they
+        load while the pack and the dialog do, and start-up takes about the longest of the
+        two instead of their sum. The engines then find them loaded; a failure here is left
+        for that real load, which reports it."""
+        from . import stt, tts
+
+        def hear() -> None:
+            stt.preload(self.settings.stt, self.settings.language)
+
+        def speak() -> None:
+            tts.preload(self.settings.tts)
+
+        def load(step: Callable[[], None]) -> None:
+            try:
+                step()
+            except Exception as error:  # reported when the engine is really made
+                log.debug("preloading failed: %s", error)
+
+        for step in [hear] * hearing + [speak] * speaking:
+            # not a daemon: an exit during start-up waits for the load rather than cutting a
+            # native library off mid-load
+            threading.Thread(target=load, args=(step,), name="warm-up").start()
+        return self
+
     def load(self) -> Assistant:
         """Load the pack and the dialog now (their errors are raised here, not mid-turn)."""
         self.dialog  # noqa: B018 -- a cached property: reading it builds it

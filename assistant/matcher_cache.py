@@ -16,19 +16,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from . import candidates, intents, matcher, normalize, slots, templates, terms
-from .config import MatcherSettings, private_dir
+from .config import MatcherSettings
 from .intents import IntentPack
 from .lang import en
 from .matcher import Matcher
+from .storage import replacing
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +78,8 @@ def cached_matcher(pack: IntentPack, settings: MatcherSettings, directory: Path)
 
 def _save(built: Matcher, directory: Path, path: Path) -> None:
     try:
-        private_dir(directory)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".matcher-")
-        try:
-            with os.fdopen(handle, "wb") as file:
-                pickle.dump(built, file, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
+        with replacing(path) as temporary, temporary.open("wb") as file:
+            pickle.dump(built, file, protocol=pickle.HIGHEST_PROTOCOL)
         for old in directory.glob("matcher-*.pickle"):
             if old != path:
                 old.unlink(missing_ok=True)

@@ -20,7 +20,10 @@ Speak = Callable[[Turn], None]
 def ask(args: argparse.Namespace, settings: Settings) -> int:
     if args.wav and args.text:
         raise UsageError("give either TEXT or --wav FILE..., not both")
-    app = Assistant(settings, TerminalEvents(args.json)).load()
+    app = Assistant(settings, TerminalEvents(args.json))
+    if args.wav or args.speak:
+        app.warm_up(hearing=bool(args.wav), speaking=args.speak)
+    app.load()
     if args.wav:
         app.recognizer()  # loaded once, before the first file
         return ask_wavs(app, args.wav, args.json, app.reply_speaker() if args.speak else None)

@@ -120,7 +120,8 @@ def listen(args: argparse.Namespace, settings: Settings) -> int:
     """The hands-free loop; with no microphone, a typed conversation with spoken replies."""
     if args.wake_phrase:
         settings = settings.replace(listen=replace(settings.listen, wake_phrase=args.wake_phrase))
-    app = Assistant(settings, TerminalEvents(args.json)).load()
+    app = Assistant(settings, TerminalEvents(args.json))
+    app.warm_up(hearing=not args.typed, speaking=not (args.no_speech or args.prepare)).load()
     wake = wake_mode(args)
     if args.prepare:
         seconds = app.prepare(wake_first=wake == "wake")

@@ -76,13 +76,30 @@ def make_recognizer(
     return _with_second_reading(recognizer, settings, pack)
 
 
+def preload(settings: SttSettings, language: str = "en") -> None:
+    """Load the model weights :func:`make_recognizer` will use (its engine's, and the second
+    reader's) into the engines' per-process caches, where it finds them. Called on a
+    background thread at start-up, so that weights (which load outside Python's lock) load
+    while the pack does; errors are raised, and raised again by :func:`make_recognizer`."""
+    choice = choose_engine(settings, language)
+    engine(choice.engine).preload(choice)
+    if _second_reader_wanted(settings, language) and choice.engine != SECOND_READER:
+        from . import whisper
+
+        if whisper.available():
+            whisper.preload(EngineChoice(SECOND_READER, None, "second reading"))
+
+
+def _second_reader_wanted(settings: SttSettings, language: str) -> bool:
+    return settings.engine == "auto" and settings.second_pass and language.startswith("en")
+
+
 def _with_second_reading(
     recognizer: Recognizer, settings: SttSettings, pack: IntentPack | None
 ) -> Recognizer:
     """``recognizer`` with Whisper's second reading of each request, when ``engine: auto``
     and Whisper is installed for the pack's language (English)."""
-    language = pack.language if pack is not None else "en"
-    if settings.engine != "auto" or not settings.second_pass or not language.startswith("en"):
+    if not _second_reader_wanted(settings, pack.language if pack is not None else "en"):
         return recognizer
     from . import whisper
 

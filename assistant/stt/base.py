@@ -110,6 +110,10 @@ class Engine(Protocol):
         """The model to use for ``language`` when none is named (None: the engine's bundled
         one); :class:`ModelError` saying how to get one when there is none."""
 
+    def preload(self, choice: EngineChoice) -> None:
+        """Load ``choice``'s model weights into the engine's per-process cache, where
+        :meth:`build` finds them (safe on any thread; errors are raised again by build)."""
+
     def build(self, request: Build) -> Recognizer:
         """Load the engine and return a recogniser (loads once: reuse it)."""
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -39,11 +38,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from ..config import private_dir
 from ..errors import EngineError, ModelError
+from ..storage import replacing
 from ..wavio import NOISE_FLOOR, NoiseFloor
 from .activity import speech_span
-from .base import Build, Mode, Recognizer, Transcript
+from .base import Build, EngineChoice, Mode, Recognizer, Transcript
 from .vocabulary import (
     BUILTIN_WEIGHTS,
     CLOSERS,
@@ -486,15 +485,11 @@ class _Cache:
         path = self._path(suffix)
         if path is None:
             return None
-        partial = path.with_name(f"{path.name}.{os.getpid()}.part")
         try:
-            private_dir(path.parent)
-            partial.touch(mode=0o600)
-            write(partial)
-            os.replace(partial, path)
+            with replacing(path) as partial:
+                write(partial)
             self._prune(suffix)
         except (OSError, RuntimeError, ValueError):
-            partial.unlink(missing_ok=True)
             return None
         return path
 
@@ -785,6 +780,10 @@ def is_model(path: Path) -> bool:
 
 def default_model(language: str) -> Path | None:
     return None  # the bundled US English model
+
+
+def preload(choice: EngineChoice) -> None:
+    """Nothing: the decoder is made with the pack's phrases (quick, and kept in the cache)."""
 
 
 def build(request: Build) -> Recognizer:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import mmap
 import struct
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from ..errors import EngineError, ModelError
 from ..wavio import NOISE_FLOOR, NoiseFloor
-from .base import Build, Mode, Recognizer, Transcript
+from .base import Build, EngineChoice, Mode, Recognizer, Transcript
 from .vocabulary import Vocabulary
 
 INSTALL_HINT = "trust-assistant models install vosk-model-small-en-us-0.15"
@@ -28,6 +29,7 @@ UNKNOWN = "[unk]"
 
 _MODELS: dict[Path, Any] = {}
 """Loaded ``vosk.Model`` objects by resolved directory: load once, reuse."""
+_MODELS_LOCK = threading.Lock()
 
 
 class VoskRecognizer:
@@ -210,17 +212,18 @@ def check_model_dir(model_dir: Path) -> None:
 def load_model(model_dir: Path) -> Any:
     """The ``vosk.Model`` in ``model_dir``, loaded once per directory."""
     key = Path(model_dir).resolve()
-    if key not in _MODELS:
-        check_model_dir(key)
-        vosk = _import_vosk()
-        try:
-            _MODELS[key] = vosk.Model(str(key))
-        except Exception:  # vosk raises plain Exception("Failed to create a model")
-            raise ModelError(
-                f"Vosk could not load the model in {model_dir} (corrupt or incompatible "
-                f"files); reinstall it, e.g. with: {INSTALL_HINT}"
-            ) from None
-    return _MODELS[key]
+    with _MODELS_LOCK:  # a second caller (start-up's preload) waits for the first load
+        if key not in _MODELS:
+            check_model_dir(key)
+            vosk = _import_vosk()
+            try:
+                _MODELS[key] = vosk.Model(str(key))
+            except Exception:  # vosk raises plain Exception("Failed to create a model")
+                raise ModelError(
+                    f"Vosk could not load the model in {model_dir} (corrupt or incompatible "
+                    f"files); reinstall it, e.g. with: {INSTALL_HINT}"
+                ) from None
+        return _MODELS[key]
 
 
 def is_vosk_model(path: Path) -> bool:
@@ -346,6 +349,11 @@ def default_model(language: str) -> Path | None:
             "trust-assistant models install vosk-model-small-en-us-0.15 (or pass --model DIR)"
         )
     return installed[0].path
+
+
+def preload(choice: EngineChoice) -> None:
+    if choice.model is not None:
+        load_model(choice.model)
 
 
 def build(request: Build) -> Recognizer:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib.util
 import math
 import re
+import threading
 import time
 import unicodedata
 from pathlib import Path
@@ -34,7 +35,7 @@ from ..models import bundled_whisper_dir as bundled_model_dir
 from ..models import check_whisper_dir as check_model_dir
 from ..models import is_whisper_model
 from .activity import speech_span
-from .base import Build, Mode, Recognizer, Transcript
+from .base import Build, EngineChoice, Mode, Recognizer, Transcript
 
 SAMPLE_RATE = 16000
 """The rate Whisper's features are computed at (hertz)."""
@@ -73,6 +74,7 @@ _NOT_TIME = re.compile(r"(?<!\d):|:(?!\d)")
 
 _MODELS: dict[tuple[Path, int], Any] = {}
 """Loaded ``WhisperModel`` objects by resolved directory and thread count: load once."""
+_MODELS_LOCK = threading.Lock()
 
 
 class WhisperRecognizer:
@@ -254,9 +256,10 @@ def load_model(model_dir: Path, cpu_threads: int = 0) -> Any:
     """The model in ``model_dir`` (:func:`open_model`), loaded once per directory and thread
     count."""
     key = (Path(model_dir).resolve(), cpu_threads)
-    if key not in _MODELS:
-        _MODELS[key] = open_model(key[0], cpu_threads)
-    return _MODELS[key]
+    with _MODELS_LOCK:  # a second caller (start-up's preload) waits for the first load
+        if key not in _MODELS:
+            _MODELS[key] = open_model(key[0], cpu_threads)
+        return _MODELS[key]
 
 
 def open_model(model_dir: Path, cpu_threads: int = 0) -> Any:
@@ -301,6 +304,10 @@ def default_model(language: str) -> Path | None:
             "only; install a Whisper model for it and pass --model DIR"
         )
     return default_model_dir()
+
+
+def preload(choice: EngineChoice) -> None:
+    load_model(choice.model or default_model_dir())
 
 
 def build(request: Build) -> Recognizer:

