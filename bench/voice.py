@@ -164,7 +164,7 @@ def main(argv: list[str]) -> None:
         for run in ("first start (builds the phrase model)", "next start (from the cache)"):
             ready, rss = startup(vmic, env)
             print(f"listen start-up to ready, {run}: {ready:.2f} s   peak RSS {rss:.0f} MB "
-                  "(targets: < 3 s, < 200 MB)", flush=True)
+                  "(targets: < 3 s; < 800 MB with Whisper and Piper)", flush=True)
         real, detected, from_text = latencies(vmic, count, Path(tmp), prepared=prepared)
         if not real:
             print("latency: no turn completed")
