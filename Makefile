@@ -10,8 +10,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Speech out (espeak-ng), the microphone (PortAudio, ALSA->PulseAudio bridge).
 APT_RUN := espeak-ng libespeak-ng1 libportaudio2 libasound2-plugins
-# The virtual microphone (PulseAudio null sink), real recordings, audio tools.
-APT_TEST := pulseaudio pulseaudio-utils pocketsphinx-testdata sox
+# The virtual microphone (PulseAudio null sink), real recordings, audio tools, and the
+# Festival HTS voice (its tests and bench/tts_voice.py).
+APT_TEST := pulseaudio pulseaudio-utils pocketsphinx-testdata sox festival festvox-us-slt-hts
 
 .PHONY: run test bench soak report check lint typecheck pytest setup setup-test clean
 

@@ -32,7 +32,7 @@ RANGES: dict[str, tuple[float, float, str]] = {
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "stt.engine": ("auto", "pocketsphinx", "vosk", "whisper"),
-    "tts.engine": ("auto", "piper", "pyttsx3"),
+    "tts.engine": ("auto", "piper", "pyttsx3", "festival"),
 }
 """Setting -> the words it accepts."""
 

@@ -126,7 +126,7 @@ def report(result: dict[str, Any]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engine", action="append", choices=["piper", "pyttsx3"],
+    parser.add_argument("--engine", action="append", choices=["piper", "pyttsx3", "festival"],
                         help="engine to measure (repeatable; default: every installed one)")
     parser.add_argument("--n", type=int, default=20, help="shipped replies (default 20)")
     parser.add_argument("--json", action="store_true", help="one JSON object per engine")
@@ -135,9 +135,10 @@ def main() -> int:
     if args.one:
         print(json.dumps(measure(args.one, args.n)))
         return 0
-    from assistant.tts import piper
+    from assistant import tts
 
-    engines = args.engine or (["piper"] if piper.available() else []) + ["pyttsx3"]
+    engines = args.engine or [name for name in tts.ENGINE_MODULES
+                              if name == "pyttsx3" or tts.engine(name).available()]
     for engine in engines:
         done = subprocess.run([sys.executable, __file__, "--one", engine, "--n", str(args.n)],
                               capture_output=True, text=True)

@@ -154,9 +154,9 @@ def test_an_espeak_voice_from_an_older_config_keeps_espeak() -> None:
 
 
 @pytest.mark.parametrize(("yaml_tts", "message"), [
-    ({"engine": "festival"}, "tts.engine: unknown value 'festival': use one of auto, piper, "
-                             "pyttsx3"),
-    ({"engine": 3}, "tts.engine: unknown value '3': use one of auto, piper, pyttsx3"),
+    ({"engine": "flite"}, "tts.engine: unknown value 'flite': use one of auto, piper, "
+                          "pyttsx3, festival"),
+    ({"engine": 3}, "tts.engine: unknown value '3': use one of auto, piper, pyttsx3, festival"),
 ])
 def test_unknown_engine_is_refused_when_the_config_is_read(yaml_tts: dict[str, Any],
                                                            message: str) -> None:

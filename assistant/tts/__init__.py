@@ -1,10 +1,11 @@
 """Speech output: text -> :class:`~assistant.audio.Audio` behind the small :class:`Synthesizer`
 protocol, played by :class:`~assistant.audio.Player` so that it can be interrupted.
 
-Each engine lives in its own module (:mod:`.piper`, :mod:`.pyttsx3`) and imports its library
-lazily. Build one with :func:`make_synthesizer`; ``engine: auto`` is Piper when it and a voice
-are installed, else pyttsx3 (espeak-ng). Text is cleaned and spoken sentence by sentence
-(:mod:`.text`, :class:`.base.SentenceSynthesizer`), so playing starts after the first one.
+Each engine lives in its own module (:mod:`.piper`, :mod:`.pyttsx3`, :mod:`.festival`) and
+imports its library lazily. Build one with :func:`make_synthesizer`; ``engine: auto`` is Piper
+when it and a voice are installed, else pyttsx3 (espeak-ng); Festival is chosen by name. Text
+is cleaned and spoken sentence by sentence (:mod:`.text`, :class:`.base.SentenceSynthesizer`),
+so playing starts after the first one.
 A failure raises :class:`EngineError` or :class:`AudioError` with a one-line message; the
 caller then prints the reply instead.
 """
@@ -40,7 +41,7 @@ __all__ = [
     "make_synthesizer", "piper", "preload", "write_wav",
 ]
 
-ENGINE_MODULES = {"piper": ".piper", "pyttsx3": ".pyttsx3"}
+ENGINE_MODULES = {"piper": ".piper", "pyttsx3": ".pyttsx3", "festival": ".festival"}
 """The voices' engines: name -> the module that implements it (see :class:`TtsEngine`)."""
 ENGINES = ("auto", *ENGINE_MODULES)
 """Values of ``tts.engine``."""
