@@ -92,6 +92,29 @@ def test_another_rate_is_another_recording(voice: piper.PiperSynthesizer,
 
 
 @needs_piper
+def test_a_voice_file_replaced_under_the_same_id_is_recorded_again(tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    source = piper.bundled_voices()[0]
+    model = tmp_path / "voices" / source.model.name
+    model.parent.mkdir()
+    shutil.copy(source.model, model)
+    shutil.copy(source.config, model.with_name(model.name + ".json"))
+    voice = piper.PiperSynthesizer(str(model))
+    kept = KeptSentences([REPLY], tmp_path / "kept")
+    voice.kept = kept
+    voice.synthesize(REPLY)
+    made = kept.made
+    voice.synthesize(REPLY)
+    assert kept.made == made, "a known sentence was made again"
+    later = model.stat().st_mtime_ns + 5_000_000_000
+    os.utime(model, ns=(later, later))  # the voice file replaced (a newer download)
+    voice.synthesize(REPLY)
+    assert kept.made > made, "the replaced voice's sentences were read from the old recordings"
+
+
+@needs_piper
 def test_a_damaged_or_unwritable_store_only_costs_time(
     voice: piper.PiperSynthesizer, tmp_path: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -116,6 +116,13 @@ class SentenceSynthesizer:
         self._volume = check_volume(volume)
         return self._volume
 
+    @property
+    def voice_identity(self) -> str:
+        """What tells this voice's recordings from another's in the kept sentences: its id,
+        and for a voice made from a file, that file's size and time (a voice replaced under
+        the same id is recorded again)."""
+        return str(getattr(self, "voice", None))
+
     def speak_sentence(self, sentence: str) -> Audio:
         raise NotImplementedError
 
@@ -127,7 +134,7 @@ class SentenceSynthesizer:
             if head is not None:
                 parts[:1] = [head, parts[0][len(head):].strip()]
                 pauses.insert(0, CLAUSE_PAUSE_S)
-        voice = f"{type(self).__name__}\0{getattr(self, 'voice', None)}\0{self._rate}\0" \
+        voice = f"{type(self).__name__}\0{self.voice_identity}\0{self._rate}\0" \
                 f"{self._volume:.3f}"
         for index, sentence in enumerate(parts):
             spoken = (self.kept.audio(voice, sentence, self.speak_sentence)

@@ -198,6 +198,14 @@ class PiperSynthesizer(SentenceSynthesizer):
         return self._file.voice.id
 
     @property
+    def voice_identity(self) -> str:
+        try:
+            stat = self._file.model.stat()
+        except OSError:
+            return str(self._file.model)
+        return f"{self._file.voice.id}\0{self._file.model}\0{stat.st_size}\0{stat.st_mtime_ns}"
+
+    @property
     def length_scale(self) -> float:
         """Piper's phoneme length factor for :attr:`rate` (> 1 is slower)."""
         return float(self._model.config.length_scale) * NATURAL_WPM / self._rate
