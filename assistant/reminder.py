@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .lang.en import message
-from .schedule import LATE_AFTER, MISSED_WINDOW, spoken_time, to_utc
+from .lang.en import message, spoken_time
+from .schedule import LATE_AFTER, MISSED_WINDOW, to_utc
 from .state import StateStore
 
 

@@ -29,6 +29,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import DAILY, FR, MO, SA, SU, TH, TU, WE, rrule, weekday
 
+from .lang.en import day_part, spoken_time
+
 DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 DAYS = ("daily", "weekdays", "weekends", *DAY_NAMES)
 """Accepted values of :attr:`Schedule.days` (what the matcher puts in the ``days`` slot)."""
@@ -154,28 +156,6 @@ class Schedule:
         if self.days == "weekends":
             return f"every Saturday and Sunday at {when}"
         return f"every {self.days.capitalize()} at {when}"
-
-
-def spoken_time(at: dtime) -> str:
-    """A clock time as people say it: "9 pm", "8:30 am", "noon", "midnight"."""
-    if at == dtime(0):
-        return "midnight"
-    if at == dtime(12):
-        return "noon"
-    hour = at.hour % 12 or 12
-    suffix = "am" if at.hour < 12 else "pm"
-    return f"{hour} {suffix}" if at.minute == 0 else f"{hour}:{at.minute:02d} {suffix}"
-
-
-def day_part(at: dtime) -> str:
-    """morning (5-11 h), afternoon (12-16 h), evening (17-21 h), else night."""
-    if 5 <= at.hour < 12:
-        return "morning"
-    if 12 <= at.hour < 17:
-        return "afternoon"
-    if 17 <= at.hour < 22:
-        return "evening"
-    return "night"
 
 
 def resolve_local(naive: datetime, zone: tzinfo) -> datetime:

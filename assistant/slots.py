@@ -6,13 +6,13 @@ a recogniser often gets the filler words wrong and the values right.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from .lang import en
 from .terms import STOPWORDS
 
 FUZZY_VALUE_CUTOFF = 85.0
@@ -242,134 +242,16 @@ def substitute(tokens: tuple[str, ...], spans: list[Span]) -> str:
 
 # ---------------------------------------------------------------------------- built-in lists
 
-_PM_CUES = {"pm", "afternoon", "evening", "tonight", "night", "nights", "evenings"}
-_AM_CUES = {"am", "morning", "mornings"}
-_SUFFIXES: list[tuple[tuple[str, ...], str]] = [
-    (("in", "the", "morning"), "am"), (("in", "the", "afternoon"), "pm"),
-    (("in", "the", "evening"), "pm"), (("at", "night"), "night"), (("tonight",), "pm"),
-    (("this", "evening"), "pm"), (("this", "morning"), "am"), (("am",), "am"),
-    (("pm",), "pm"), (("a", "m"), "am"), (("p", "m"), "pm"),
-]
-_TIME_PREPOSITIONS = {
-    "at", "for", "to", "until", "till", "by", "around", "about", "from", "before", "after",
-    "til",
-}
-_UNIT_WORDS = {
-    "year", "years", "month", "months", "week", "weeks", "day", "days", "time", "times",
-    "hour", "hours", "minute", "minutes", "people", "kids", "children", "things", "of",
-    "percent", "shots", "shot", "sugars", "sugar", "more", "prompts", "questions", "entries",
-}
-_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-def _num(token: str) -> int | None:
-    return int(token) if token.isdigit() and len(token) <= 2 else None
-
-
 def time_spans(tokens: tuple[str, ...]) -> list[Span]:
-    """Spoken clock times ("half past 8 in the morning", "9 30 pm", "21:00") as ``HH:MM``."""
-    spans: list[Span] = []
-    whole_cue = _sentence_cue(tokens)
-    i = 0
-    while i < len(tokens):
-        parsed = _parse_clock(tokens, i)
-        if parsed is None:
-            i += 1
-            continue
-        hour, minute, end, explicit = parsed
-        cue, end = _suffix_cue(tokens, end)
-        if cue is None and not explicit:
-            i += 1
-            continue
-        value = _apply_cue(hour, minute, cue or whole_cue)
-        if value is not None:
-            spans.append(Span(i, end, "time", value))
-            i = end
-        else:
-            i += 1
-    return spans
-
-
-def _parse_clock(tokens: tuple[str, ...], i: int) -> tuple[int, int, int, bool] | None:
-    """(hour, minute, end index, unambiguously a time) for a clock expression at ``i``."""
-    word = tokens[i]
-    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
-    if word in ("noon", "midday"):
-        return 12, 0, i + 1, True
-    if word == "midnight":
-        return 0, 0, i + 1, True
-    if word == "12" and nxt in ("noon", "midday", "midnight"):
-        return (0 if nxt == "midnight" else 12), 0, i + 2, True
-    clock = _CLOCK.match(word)
-    if clock:
-        return int(clock.group(1)), int(clock.group(2)), i + 1, True
-    # half past 8 / quarter to 10 / 20 past 7 / 10 minutes to 9
-    minutes = {"half": 30, "quarter": 15}.get(word, _num(word))
-    j = i + 1
-    if minutes is not None and j < len(tokens) and tokens[j] in ("minutes", "minute"):
-        j += 1
-    if minutes is not None and j + 1 < len(tokens) and tokens[j] in (
-        "past", "after", "to", "before", "till", "til"
-    ):
-        hour = _num(tokens[j + 1])
-        if hour is not None and 0 < hour <= 12 and 0 < minutes < 60:
-            if tokens[j] in ("past", "after"):
-                return hour, minutes, j + 2, True
-            return (hour - 1) % 12 or 12, 60 - minutes, j + 2, True
-    hour = _num(word)
-    if hour is None or hour > 23:
-        return None
-    # 9 30 / 7 oh 5 / 9 oclock
-    if nxt == "oh" and i + 2 < len(tokens) and (_num(tokens[i + 2]) or 10) < 10:
-        return hour, _num(tokens[i + 2]) or 0, i + 3, True
-    minute = _num(nxt)
-    if minute is not None and 10 <= minute < 60 and len(nxt) == 2:
-        return hour, minute, i + 2, True
-    if nxt in ("oclock", "hundred") and (nxt == "oclock" or hour > 12):
-        return hour, 0, i + 2, True
-    return hour, 0, i + 1, _bare_hour_ok(tokens, i, i + 1)
-
-
-def _bare_hour_ok(tokens: tuple[str, ...], start: int, end: int) -> bool:
-    before = tokens[start - 1] if start > 0 else ""
-    after = tokens[end] if end < len(tokens) else ""
-    return before in _TIME_PREPOSITIONS and after not in _UNIT_WORDS
-
-
-def _suffix_cue(tokens: tuple[str, ...], end: int) -> tuple[str | None, int]:
-    if end < len(tokens) and tokens[end] == "oclock":
-        end += 1
-    for words, cue in _SUFFIXES:
-        if tokens[end : end + len(words)] == words:
-            return cue, end + len(words)
-    return None, end
+    """Spoken clock times ("half past 8 in the morning", "9 30 pm", "21:00") as ``HH:MM``,
+    by the language's rules (:func:`assistant.lang.en.clock_times`)."""
+    return [Span(start, end, "time", value) for start, end, value in en.clock_times(tokens)]
 
 
 def says_part_of_day(tokens: tuple[str, ...]) -> bool:
     """Whether the utterance says which half of the day its clock time is in ("pm", "in the
     morning", "tonight"...): without it, "move it to ten" could be 10:00 or 22:00."""
-    return _sentence_cue(tokens) is not None
-
-
-def _sentence_cue(tokens: tuple[str, ...]) -> str | None:
-    words = set(tokens)
-    if words & {"night", "nights", "tonight"}:
-        return "night"
-    if words & _PM_CUES:
-        return "pm"
-    if words & _AM_CUES:
-        return "am"
-    return None
-
-
-def _apply_cue(hour: int, minute: int, cue: str | None) -> str | None:
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        return None
-    if cue in ("pm", "night") and 1 <= hour <= 11:
-        hour += 12
-    elif (cue == "night" and hour == 12) or (cue == "am" and hour == 12):
-        hour = 0
-    return f"{hour:02d}:{minute:02d}"
+    return en.says_part_of_day(tokens)
 
 
 def number_spans(tokens: tuple[str, ...]) -> list[Span]:

@@ -14,8 +14,9 @@ import pytest
 
 from assistant.config import config_dir
 from assistant.errors import ConfigError
+from assistant.lang.en import spoken_time
 from assistant.reminder import Reminder
-from assistant.schedule import Schedule, spoken_time, upcoming
+from assistant.schedule import Schedule, upcoming
 from assistant.state import State, StateStore
 
 LONDON = ZoneInfo("Europe/London")

@@ -1,11 +1,12 @@
 """English: the language rules the rest of the code uses, in one place (words people contract,
-number words, spelling variants, fillers, openers and closers of requests). A second language
-would get a module like this one.
+number words, spelling variants, fillers, openers and closers of requests, clock times heard
+and said, the messages). A second language would get a module like this one.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import time as dtime
 
 # -- what people type and say, folded to one form (normalize.py) -------------------------------
 
@@ -255,3 +256,162 @@ by :func:`message`. Translate these (with the pack) for another language."""
 def message(key: str, **fields: object) -> str:
     """The sentence ``key`` of :data:`MESSAGES` with its fields filled in."""
     return MESSAGES[key].format(**fields)
+
+
+# -- clock times: heard (slots.py) and said (schedule.py, tts/text.py) --------------------------
+
+DAY_PART_PHRASES = ("am", "pm", "in the morning", "in the afternoon", "in the evening",
+                    "at night", "tonight", "this evening", "this morning", "this afternoon")
+"""How people say which part of the day a clock time is in (the phrase model's grammar)."""
+PM_CUES = {"pm", "afternoon", "evening", "tonight", "night", "nights", "evenings"}
+AM_CUES = {"am", "morning", "mornings"}
+DAY_PART_SUFFIXES: list[tuple[tuple[str, ...], str]] = [
+    (("in", "the", "morning"), "am"), (("in", "the", "afternoon"), "pm"),
+    (("in", "the", "evening"), "pm"), (("at", "night"), "night"), (("tonight",), "pm"),
+    (("this", "evening"), "pm"), (("this", "morning"), "am"), (("am",), "am"),
+    (("pm",), "pm"), (("a", "m"), "am"), (("p", "m"), "pm"),
+]
+TIME_PREPOSITIONS = {
+    "at", "for", "to", "until", "till", "by", "around", "about", "from", "before", "after",
+    "til",
+}
+"""Words before a bare number that make it a clock time ("at 9")."""
+NOT_TIME_AFTER = {
+    "year", "years", "month", "months", "week", "weeks", "day", "days", "time", "times",
+    "hour", "hours", "minute", "minutes", "people", "kids", "children", "things", "of",
+    "percent", "shots", "shot", "sugars", "sugar", "more", "prompts", "questions", "entries",
+}
+"""Words after a bare number that make it a count, not a clock time ("for 3 weeks")."""
+_CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def _num(token: str) -> int | None:
+    return int(token) if token.isdigit() and len(token) <= 2 else None
+
+
+def clock_times(tokens: tuple[str, ...]) -> list[tuple[int, int, str]]:
+    """(start, end, ``HH:MM``) of each clock time in ``tokens`` (normalised words: number
+    words are digits): "half past 8 in the morning", "9 30 pm", "21:00", "noon"."""
+    found: list[tuple[int, int, str]] = []
+    whole_cue = _sentence_cue(tokens)
+    i = 0
+    while i < len(tokens):
+        parsed = _parse_clock(tokens, i)
+        if parsed is None:
+            i += 1
+            continue
+        hour, minute, end, explicit = parsed
+        cue, end = _suffix_cue(tokens, end)
+        if cue is None and not explicit:
+            i += 1
+            continue
+        value = _apply_cue(hour, minute, cue or whole_cue)
+        if value is not None:
+            found.append((i, end, value))
+            i = end
+        else:
+            i += 1
+    return found
+
+
+def _parse_clock(tokens: tuple[str, ...], i: int) -> tuple[int, int, int, bool] | None:
+    """(hour, minute, end index, unambiguously a time) for a clock expression at ``i``."""
+    word = tokens[i]
+    nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+    if word in ("noon", "midday"):
+        return 12, 0, i + 1, True
+    if word == "midnight":
+        return 0, 0, i + 1, True
+    if word == "12" and nxt in ("noon", "midday", "midnight"):
+        return (0 if nxt == "midnight" else 12), 0, i + 2, True
+    clock = _CLOCK.match(word)
+    if clock:
+        return int(clock.group(1)), int(clock.group(2)), i + 1, True
+    # half past 8 / quarter to 10 / 20 past 7 / 10 minutes to 9
+    minutes = {"half": 30, "quarter": 15}.get(word, _num(word))
+    j = i + 1
+    if minutes is not None and j < len(tokens) and tokens[j] in ("minutes", "minute"):
+        j += 1
+    if minutes is not None and j + 1 < len(tokens) and tokens[j] in (
+        "past", "after", "to", "before", "till", "til"
+    ):
+        hour = _num(tokens[j + 1])
+        if hour is not None and 0 < hour <= 12 and 0 < minutes < 60:
+            if tokens[j] in ("past", "after"):
+                return hour, minutes, j + 2, True
+            return (hour - 1) % 12 or 12, 60 - minutes, j + 2, True
+    hour = _num(word)
+    if hour is None or hour > 23:
+        return None
+    # 9 30 / 7 oh 5 / 9 oclock
+    if nxt == "oh" and i + 2 < len(tokens) and (_num(tokens[i + 2]) or 10) < 10:
+        return hour, _num(tokens[i + 2]) or 0, i + 3, True
+    minute = _num(nxt)
+    if minute is not None and 10 <= minute < 60 and len(nxt) == 2:
+        return hour, minute, i + 2, True
+    if nxt in ("oclock", "hundred") and (nxt == "oclock" or hour > 12):
+        return hour, 0, i + 2, True
+    return hour, 0, i + 1, _bare_hour_ok(tokens, i, i + 1)
+
+
+def _bare_hour_ok(tokens: tuple[str, ...], start: int, end: int) -> bool:
+    before = tokens[start - 1] if start > 0 else ""
+    after = tokens[end] if end < len(tokens) else ""
+    return before in TIME_PREPOSITIONS and after not in NOT_TIME_AFTER
+
+
+def _suffix_cue(tokens: tuple[str, ...], end: int) -> tuple[str | None, int]:
+    if end < len(tokens) and tokens[end] == "oclock":
+        end += 1
+    for words, cue in DAY_PART_SUFFIXES:
+        if tokens[end : end + len(words)] == words:
+            return cue, end + len(words)
+    return None, end
+
+
+def says_part_of_day(tokens: tuple[str, ...]) -> bool:
+    """Whether ``tokens`` say which half of the day a clock time is in ("pm", "tonight")."""
+    return _sentence_cue(tokens) is not None
+
+
+def _sentence_cue(tokens: tuple[str, ...]) -> str | None:
+    words = set(tokens)
+    if words & {"night", "nights", "tonight"}:
+        return "night"
+    if words & PM_CUES:
+        return "pm"
+    if words & AM_CUES:
+        return "am"
+    return None
+
+
+def _apply_cue(hour: int, minute: int, cue: str | None) -> str | None:
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        return None
+    if cue in ("pm", "night") and 1 <= hour <= 11:
+        hour += 12
+    elif (cue == "night" and hour == 12) or (cue == "am" and hour == 12):
+        hour = 0
+    return f"{hour:02d}:{minute:02d}"
+
+
+def spoken_time(at: dtime) -> str:
+    """A clock time as people say it: "9 pm", "8:30 am", "noon", "midnight"."""
+    if at == dtime(0):
+        return "midnight"
+    if at == dtime(12):
+        return "noon"
+    hour = at.hour % 12 or 12
+    suffix = "am" if at.hour < 12 else "pm"
+    return f"{hour} {suffix}" if at.minute == 0 else f"{hour}:{at.minute:02d} {suffix}"
+
+
+def day_part(at: dtime) -> str:
+    """morning (5-11 h), afternoon (12-16 h), evening (17-21 h), else night."""
+    if 5 <= at.hour < 12:
+        return "morning"
+    if 12 <= at.hour < 17:
+        return "afternoon"
+    if 17 <= at.hour < 22:
+        return "evening"
+    return "night"

@@ -52,10 +52,7 @@ SYSTEM_PHRASES = (
 _ONES = "|".join(en.NUMBER_WORDS[1:10])
 _TEENS = "|".join(en.NUMBER_WORDS[10:20])
 _TENS = "|".join(en.TENS_WORDS)
-_DAY_PART = (
-    "am|pm|in the morning|in the afternoon|in the evening|at night|tonight|this evening"
-    "|this morning|this afternoon"
-)
+_DAY_PART = "|".join(en.DAY_PART_PHRASES)
 BUILTIN_TEMPLATES: dict[str, tuple[str, ...]] = {
     "number": (
         f"(zero|{_ONES}|{_TEENS})",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import time as dtime
 
-from ..schedule import spoken_time
+from ..lang.en import spoken_time
 
 __all__ = ["clean", "sentences"]
 
