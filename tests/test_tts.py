@@ -22,10 +22,10 @@ from assistant.tts import (
     MIN_RATE,
     Pyttsx3Synthesizer,
     Speaker,
-    _read_speech_file,
     make_synthesizer,
     write_wav,
 )
+from assistant.tts.base import read_speech_file
 
 if TYPE_CHECKING:
     from vmic import VirtualMic
@@ -179,7 +179,7 @@ def test_engine_output_formats_are_read(synth: Pyttsx3Synthesizer, tmp_path: Pat
     source = write_wav(audio, tmp_path / "in.wav")
     converted = tmp_path / f"out{suffix}"
     subprocess.run(["sox", str(source), *args, str(converted)], check=True)
-    back = _read_speech_file(converted)
+    back = read_speech_file(converted)
     assert back.sample_rate == 22050 and back.frames == audio.frames
     tolerance = 600 if "8" in args else 2  # 8 bits: quantised (and dithered by sox)
     assert np.abs(back.samples().astype(int) - audio.samples().astype(int)).max() <= tolerance

@@ -32,12 +32,12 @@ from .base import (
     Voice,
     find_voice,
 )
-from .pyttsx3 import Pyttsx3Synthesizer, _read_speech_file
+from .pyttsx3 import Pyttsx3Synthesizer
 
 __all__ = [
     "ENGINES", "ENGINE_MODULES", "MAX_RATE", "MIN_RATE", "PAUSE_S", "Audio", "Player",
     "Pyttsx3Synthesizer", "SentenceSynthesizer", "Speaker", "Synthesizer", "TtsChoice", "Voice",
-    "_read_speech_file", "choose_engine", "engine", "find_voice", "list_voices",
+    "choose_engine", "engine", "find_voice", "list_voices",
     "make_synthesizer", "piper", "preload", "write_wav",
 ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -228,3 +229,16 @@ def _voice_names(voice: Voice) -> list[str]:
 
 def _voice_languages(voice: Voice) -> list[str]:
     return [lang.lower().replace("_", "-") for lang in voice.languages]
+
+
+def read_speech_file(path: Path) -> Audio:
+    """The engine's output file (WAV in any layout, or AIFF from NSSpeech) as 16-bit mono
+    audio, read with libsndfile (``soundfile``)."""
+    import soundfile
+
+    try:
+        frames, rate = soundfile.read(str(path), dtype="int16", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
+        raise EngineError(f"cannot read the speech engine's output: {exc}") from None
+    mono = frames[:, 0] if frames.shape[1] == 1 else frames.mean(axis=1)
+    return Audio(np.asarray(mono, dtype="<i2").tobytes(), int(rate))

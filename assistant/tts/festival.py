@@ -17,8 +17,15 @@ from pathlib import Path
 from ..audio import Audio
 from ..config import TtsSettings
 from ..errors import EngineError
-from .base import SentenceSynthesizer, Synthesizer, Voice, check_volume, clamp_rate, find_voice
-from .pyttsx3 import _read_speech_file
+from .base import (
+    SentenceSynthesizer,
+    Synthesizer,
+    Voice,
+    check_volume,
+    clamp_rate,
+    find_voice,
+    read_speech_file,
+)
 
 VOICES_DIR = Path("/usr/share/festival/voices")
 """Where Debian's festvox packages put the voices: ``<region>/<voice>/``."""
@@ -108,7 +115,7 @@ class FestivalSynthesizer(SentenceSynthesizer):
             if done.returncode != 0 or not path.is_file():
                 reason = " ".join(done.stderr.decode(errors="replace").split())[:160]
                 raise EngineError(f"Festival failed: {reason or f'exit {done.returncode}'}")
-            return _read_speech_file(path)
+            return read_speech_file(path)
 
 
 # ----------------------------------------------------------------- the registry's interface

@@ -18,8 +18,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ..audio import Audio
 from ..config import TtsSettings
 from ..errors import EngineError
@@ -28,6 +26,7 @@ from .base import (
     Synthesizer,
     Voice,
     find_voice,
+    read_speech_file,
 )
 
 log = logging.getLogger(__name__)
@@ -149,7 +148,7 @@ class Pyttsx3Synthesizer(SentenceSynthesizer):
         try:
             path = workdir / f"speech{suffix}"
             self._synthesize_to(text, path)
-            audio = _read_speech_file(path)
+            audio = read_speech_file(path)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         if not audio.pcm:
@@ -185,19 +184,6 @@ def _voice_of(raw: Any) -> Voice:
     )
     return Voice(id=str(raw.id), name=str(raw.name or raw.id), languages=languages,
                  gender=getattr(raw, "gender", None))
-
-
-def _read_speech_file(path: Path) -> Audio:
-    """The engine's output file (WAV in any layout, or AIFF from NSSpeech) as 16-bit mono
-    audio, read with libsndfile (``soundfile``)."""
-    import soundfile
-
-    try:
-        frames, rate = soundfile.read(str(path), dtype="int16", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError, OSError) as exc:
-        raise EngineError(f"cannot read the speech engine's output: {exc}") from None
-    mono = frames[:, 0] if frames.shape[1] == 1 else frames.mean(axis=1)
-    return Audio(np.asarray(mono, dtype="<i2").tobytes(), int(rate))
 
 
 # ----------------------------------------------------------------- the registry's interface
