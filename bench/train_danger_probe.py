@@ -4,9 +4,9 @@ A one-hidden-layer network on the sentence encoder's vectors; several are traine
 different seeds and averaged (their logits), which is again one network with a wider hidden
 layer. Safety statements are the positives; everyday talk with danger words (near-misses),
 ordinary requests and sentences of the pack's ordinary intents are the negatives. Trained only
-on the sets named in TRAIN: safety_blind3 and safety_blind4 were scored at first contact
-before they were added here; the sets kept for evaluation (safety_blind5.yaml, heldout3.yaml)
-are never read here.
+on the sets named in TRAIN: safety_blind3, safety_blind4 and safety_blind6 were scored at
+first contact before they were added here; the sets kept for evaluation (safety_blind5.yaml,
+safety_blind7.yaml, heldout3.yaml) are never read here.
 
     .venv/bin/python bench/train_danger_probe.py [--sure 0.95 --unsure 0.9]   (about 10 minutes)
 """
@@ -34,7 +34,8 @@ from assistant.templates import SlotRef, expand  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 TRAIN = ("safety_eval.yaml", "safety_heldout.yaml", "heldout.yaml", "heldout2.yaml",
-         "safety_train.yaml", "safety_blind3.yaml", "safety_blind4.yaml")
+         "safety_train.yaml", "safety_train2.yaml", "safety_blind3.yaml", "safety_blind4.yaml",
+         "safety_blind6.yaml")
 ORDINARY_WEIGHT = 0.3
 """Weight of an ordinary request against a near-miss: near-misses draw the line."""
 L2 = 1e-4
