@@ -18,10 +18,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.config import Settings  # noqa: E402
-from assistant.intents import IntentPack  # noqa: E402
-from assistant.matcher import Matcher  # noqa: E402
-from assistant.runtime import make_matcher  # noqa: E402
+from assistant.app.runtime import make_matcher  # noqa: E402
+from assistant.base.config import Settings  # noqa: E402
+from assistant.pack.intents import IntentPack  # noqa: E402
+from assistant.understanding.matcher import Matcher  # noqa: E402
 
 
 def _label(value: Any) -> Any:

@@ -24,11 +24,11 @@ from rapidfuzz import fuzz, process
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.config import Settings  # noqa: E402
-from assistant.intents import IntentPack  # noqa: E402
-from assistant.matcher import Matcher  # noqa: E402
-from assistant.normalize import normalize  # noqa: E402
-from assistant.runtime import load_pack  # noqa: E402
+from assistant.app.runtime import load_pack  # noqa: E402
+from assistant.base.config import Settings  # noqa: E402
+from assistant.base.normalize import normalize  # noqa: E402
+from assistant.pack.intents import IntentPack  # noqa: E402
+from assistant.understanding.matcher import Matcher  # noqa: E402
 
 
 def percentile(values: list[float], share: float) -> float:

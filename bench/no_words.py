@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from assistant.wavio import write_wav
+from assistant.audio.wavio import write_wav
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE = 16000

@@ -45,12 +45,12 @@ from run_all import machine  # noqa: E402
 from safety import voiced_rms  # noqa: E402
 from speech import corpus_wer, librivox, synthesize  # noqa: E402
 
-from assistant.config import Settings  # noqa: E402
-from assistant.dialog import Dialog  # noqa: E402
-from assistant.matcher import Matcher  # noqa: E402
-from assistant.runtime import danger_probe, make_matcher  # noqa: E402
-from assistant.stt import Recognizer, make_recognizer  # noqa: E402
-from assistant.wavio import read_wav  # noqa: E402
+from assistant.app.runtime import danger_probe, make_matcher  # noqa: E402
+from assistant.audio.wavio import read_wav  # noqa: E402
+from assistant.base.config import Settings  # noqa: E402
+from assistant.dialog.manager import Dialog  # noqa: E402
+from assistant.speech.stt import Recognizer, make_recognizer  # noqa: E402
+from assistant.understanding.matcher import Matcher  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 SNRS = (20, 10, 5)

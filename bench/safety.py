@@ -43,7 +43,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from speech import synthesize  # noqa: E402
 
-from assistant.wavio import read_wav, write_wav  # noqa: E402
+from assistant.audio.wavio import read_wav, write_wav  # noqa: E402
 
 EVAL_SET = ROOT / "bench/data/safety_eval.yaml"
 ORDINARY_SET = ROOT / "bench/data/heldout3.yaml"

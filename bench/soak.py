@@ -42,8 +42,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from no_words import coloured
 
-from assistant.dialog import Action
-from assistant.wavio import read_wav
+from assistant.audio.wavio import read_wav
+from assistant.dialog.manager import Action
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE = 16000
@@ -191,8 +191,8 @@ def main(argv: list[str]) -> int:
         # the person's files go to a throw-away place: the journal is not touched
         os.environ["TRUST_ASSISTANT_DATA_DIR"] = str(Path(home) / "data")
         os.environ["TRUST_ASSISTANT_CONFIG_DIR"] = str(Path(home) / "config")
-        from assistant.app import Assistant
-        from assistant.config import Settings
+        from assistant.app.assistant import Assistant
+        from assistant.base.config import Settings
 
         started = time.monotonic()
         stream = build_stream(args.minutes, args.seed, Path(home))

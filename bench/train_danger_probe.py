@@ -1,4 +1,4 @@
-"""Train the meaning-based danger probe (assistant/danger_probe.json and .npz).
+"""Train the meaning-based danger probe (assistant/understanding/danger_probe.json and .npz).
 
 A one-hidden-layer network on the sentence encoder's vectors; several are trained from
 different seeds and averaged (their logits), which is again one network with a wider hidden
@@ -26,11 +26,11 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.config import Settings  # noqa: E402
-from assistant.encoder import SentenceEncoder  # noqa: E402
-from assistant.runtime import load_pack  # noqa: E402
-from assistant.stt import cache_dir  # noqa: E402
-from assistant.templates import SlotRef, expand  # noqa: E402
+from assistant.app.runtime import load_pack  # noqa: E402
+from assistant.base.config import Settings  # noqa: E402
+from assistant.pack.templates import SlotRef, expand  # noqa: E402
+from assistant.speech.stt import cache_dir  # noqa: E402
+from assistant.understanding.encoder import SentenceEncoder  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 TRAIN = ("safety_eval.yaml", "safety_heldout.yaml", "heldout.yaml", "heldout2.yaml",
@@ -137,7 +137,8 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sure", type=float, default=0.95)
     parser.add_argument("--unsure", type=float, default=0.9)
-    parser.add_argument("--out", type=Path, default=ROOT / "assistant" / "danger_probe.json")
+    parser.add_argument("--out", type=Path,
+                        default=ROOT / "assistant" / "understanding" / "danger_probe.json")
     args = parser.parse_args(argv)
     danger, near, ordinary = training_sentences()
     encoder = SentenceEncoder(cache_dir())

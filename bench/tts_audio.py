@@ -115,10 +115,10 @@ def virtual_output() -> Iterator[None]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from assistant.audio import Player
-    from assistant.config import TtsSettings
-    from assistant.errors import AssistantError
-    from assistant.tts import make_synthesizer
+    from assistant.audio.devices import Player
+    from assistant.base.config import TtsSettings
+    from assistant.base.errors import AssistantError
+    from assistant.speech.tts import make_synthesizer
 
     replies = (REPLIES * (args.n // len(REPLIES) + 1))[: args.n]
     t0 = time.perf_counter()

@@ -13,7 +13,7 @@ synthesised as the assistant speaks them, sentence by sentence:
 - *peak RSS*: the process's peak resident memory after loading the voice and speaking them
   (before the recogniser below is loaded);
 - *read-back WER*: each reply's audio transcribed by Whisper ``tiny.en`` (the bundled model,
-  ``assistant/stt/whisper.py``) and compared with the reply text, both normalised as the
+  ``assistant/speech/stt/whisper.py``) and compared with the reply text, both normalised as the
   matcher normalises text ("two" and "2" alike); the target is <= 8 % with the default voice.
 """
 
@@ -39,8 +39,8 @@ TARGET_WER = 0.08
 def shipped_replies(n: int) -> list[str]:
     """``n`` different replies of the shipped English pack: the first reply of intents spread
     evenly over the pack (by name), those with slots to fill left out."""
-    from assistant.config import Settings
-    from assistant.runtime import load_pack
+    from assistant.app.runtime import load_pack
+    from assistant.base.config import Settings
 
     pack = load_pack(Settings())
     replies = list(dict.fromkeys(i.replies[0] for _, i in sorted(pack.intents.items())
@@ -62,10 +62,10 @@ def word_errors(reference: list[str], heard: list[str]) -> int:
 
 def measure(engine: str, n: int) -> dict[str, Any]:
     """One engine's figures, in this process."""
-    from assistant.config import TtsSettings
-    from assistant.normalize import normalize
-    from assistant.stt.whisper import WhisperRecognizer
-    from assistant.tts import make_synthesizer
+    from assistant.base.config import TtsSettings
+    from assistant.base.normalize import normalize
+    from assistant.speech.stt.whisper import WhisperRecognizer
+    from assistant.speech.tts import make_synthesizer
 
     replies = shipped_replies(n)
     started = time.perf_counter()
@@ -135,7 +135,7 @@ def main() -> int:
     if args.one:
         print(json.dumps(measure(args.one, args.n)))
         return 0
-    from assistant import tts
+    from assistant.speech import tts
 
     engines = args.engine or [name for name in tts.ENGINE_MODULES
                               if name == "pyttsx3" or tts.engine(name).available()]

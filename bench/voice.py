@@ -22,7 +22,7 @@ from tempfile import TemporaryDirectory
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from assistant.config import Settings  # noqa: E402
+from assistant.base.config import Settings  # noqa: E402
 
 REQUESTS = [
     "how do I start rebuilding trust with my partner",
@@ -84,7 +84,7 @@ def latencies(vmic: object, count: int, directory: Path, settings: Settings | No
 
     from speech import synthesize
 
-    from assistant.app import Assistant
+    from assistant.app.assistant import Assistant
 
     app = Assistant(settings or Settings()).load()  # reports nothing (no front end)
     if prepared:

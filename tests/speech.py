@@ -10,7 +10,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from assistant.wavio import TARGET_RATE, read_wav, write_wav
+from assistant.audio.wavio import TARGET_RATE, read_wav, write_wav
 
 ESPEAK = shutil.which("espeak-ng")
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from speech import ESPEAK, synthesize
 
-from assistant.stt.activity import SPEECH_MARGIN_S, speech_span
-from assistant.wavio import read_wav
+from assistant.audio.wavio import read_wav
+from assistant.speech.stt.activity import SPEECH_MARGIN_S, speech_span
 
 pytestmark = pytest.mark.skipif(ESPEAK is None, reason="needs espeak-ng")
 

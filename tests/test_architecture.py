@@ -11,27 +11,26 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
-from assistant.dialog import Action, Dialog
-from assistant.intents import BEHAVIOURS, IntentPack, shipped_dir
-from assistant.matcher import Matcher
+from assistant.dialog.manager import Action, Dialog
+from assistant.pack.intents import BEHAVIOURS, IntentPack, shipped_dir
+from assistant.understanding.matcher import Matcher
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "assistant"
 
 LAYERS: dict[str, tuple[str, ...]] = {
-    "base": ("errors", "limits", "config", "config_check", "yamlsource", "storage", "lang",
-             "normalize", "schedule", "wavio", "safety"),
-    "memory": ("state", "journal", "reminder", "services"),
-    "pack": ("templates", "intents", "slots", "terms", "candidates", "prompts"),
-    "understanding": ("matcher", "matcher_cache", "encoder", "danger"),
+    "base": ("base",),
+    "memory": ("memory",),
+    "pack": ("pack",),
+    "understanding": ("understanding",),
     "dialog": ("dialog",),
-    "audio": ("audio", "echo", "segmenter"),
-    "speech": ("stt", "tts", "models"),
-    "loop": ("listen",),
-    "app": ("app", "runtime", "lint", "service"),
+    "audio": ("audio",),
+    "speech": ("speech",),
+    "loop": ("loop",),
+    "app": ("app",),
     "cli": ("cli", "__main__"),
 }
-"""Each module (or package) of ``assistant`` in one layer; docs/architecture.md says why."""
+"""The packages of ``assistant``, one per layer; docs/architecture.md says why."""
 
 MAY_IMPORT: dict[str, set[str]] = {
     "base": {"base"},
@@ -99,8 +98,15 @@ def layer_of(module: str) -> str | None:
 
 def test_every_module_has_a_layer() -> None:
     missing = sorted(m for m in modules() if layer_of(m) is None)
-    assert not missing, (f"modules in no layer: {missing}; put each in LAYERS here and in "
-                         "docs/architecture.md")
+    assert not missing, (f"modules in no layer: {missing}; put each in a layer's package (or a "
+                         "new layer in LAYERS here and in docs/architecture.md)")
+
+
+def test_the_top_of_the_package_is_its_layers() -> None:
+    """A newcomer sees the pipeline in the folder: one package per layer, nothing loose."""
+    loose = sorted(p.name for p in PACKAGE.glob("*.py")
+                   if p.stem not in ("__init__", "__main__"))
+    assert not loose, f"modules outside the layer packages: {loose}"
 
 
 def test_imports_point_down_the_layers() -> None:
@@ -169,7 +175,8 @@ def intent_names_in(path: Path) -> list[str]:
 
 def test_the_dialog_and_the_loop_name_no_intent() -> None:
     """They ask the pack which intent does what (``does:``)."""
-    for path in (PACKAGE / "dialog.py", PACKAGE / "listen.py", PACKAGE / "app.py"):
+    for path in (PACKAGE / "dialog" / "manager.py", PACKAGE / "loop" / "listen.py",
+                 PACKAGE / "app" / "assistant.py"):
         named = intent_names_in(path)
         assert not named, f"{path.name} names intents {named}: use 'does:' in the pack"
 
@@ -216,19 +223,19 @@ def test_the_checker_sees_a_wrong_import(tmp_path: Path) -> None:
     """The layer test itself: a dialog importing the voice loop is caught."""
     copy = tmp_path / "assistant"
     shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    dialog = copy / "dialog.py"
-    dialog.write_text(dialog.read_text(encoding="utf-8") + "\nfrom .listen import VoiceLoop\n",
-                      encoding="utf-8")
-    found = {"dialog": dialog, "listen": copy / "listen.py"}
-    assert "listen" in set(imports("dialog", dialog, set(found)))
+    dialog = copy / "dialog" / "manager.py"
+    wrong = "\nfrom ..loop.listen import VoiceLoop\n"
+    dialog.write_text(dialog.read_text(encoding="utf-8") + wrong, encoding="utf-8")
+    found = {"dialog.manager": dialog, "loop.listen": copy / "loop" / "listen.py"}
+    assert "loop.listen" in set(imports("dialog.manager", dialog, set(found)))
 
 
 
 def test_the_settings_offer_every_registered_engine() -> None:
     """Settings are checked below the engines' layer, so they keep their own list of engine
     names; adding an engine to a registry without it fails here."""
-    from assistant import stt, tts
-    from assistant.config_check import CHOICES
+    from assistant.base.config_check import CHOICES
+    from assistant.speech import stt, tts
 
     assert CHOICES["stt.engine"] == stt.ENGINES
     assert CHOICES["tts.engine"] == tts.ENGINES
@@ -249,13 +256,14 @@ def spoken_sentences(path: Path) -> list[str]:
 def test_what_the_assistant_says_lives_in_the_pack_or_the_messages() -> None:
     """Every sentence it says is a reply of the pack or one of lang/en.py's MESSAGES, so the
     two can be translated together."""
-    for name in ("dialog.py", "listen.py", "app.py", "services.py", "reminder.py"):
+    for name in ("dialog/manager.py", "loop/listen.py", "app/assistant.py", "memory/services.py",
+                 "memory/reminder.py"):
         found = spoken_sentences(PACKAGE / name)
-        assert not found, f"{name} says {found}: put them in MESSAGES (assistant/lang/en.py)"
+        assert not found, f"{name} says {found}: put them in MESSAGES (assistant/base/lang/en.py)"
 
 
 def test_every_message_used_exists_and_every_message_is_used() -> None:
-    from assistant.lang.en import MESSAGES
+    from assistant.base.lang.en import MESSAGES
 
     code = "\n".join(path.read_text(encoding="utf-8") for path in PACKAGE.rglob("*.py")
                      if path.name != "en.py")

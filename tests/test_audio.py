@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from assistant.audio import (
+from assistant.audio.devices import (
     Audio,
     Device,
     Microphone,
@@ -27,8 +27,8 @@ from assistant.audio import (
     format_devices,
     list_devices,
 )
-from assistant.config import AudioSettings
-from assistant.errors import AudioError
+from assistant.base.config import AudioSettings
+from assistant.base.errors import AudioError
 
 if TYPE_CHECKING:
     from vmic import VirtualMic
@@ -120,7 +120,8 @@ def test_audio_resampling_keeps_duration_and_pitch() -> None:
 
 def test_no_sound_server_and_no_hardware_means_no_microphone(tmp_path: Path) -> None:
     """Without PulseAudio (and, on this machine, without sound hardware): a clean error."""
-    code = ("from assistant.audio import Microphone\nfrom assistant.errors import AudioError\n"
+    code = ("from assistant.audio.devices import Microphone\n"
+            "from assistant.base.errors import AudioError\n"
             "try:\n    Microphone().start()\nexcept AudioError as e:\n    print(e)\n"
             "else:\n    print('HAS-DEVICES')\n")
     env = {**os.environ, "PULSE_SERVER": "unix:/nonexistent", "XDG_RUNTIME_DIR": str(tmp_path)}
@@ -215,7 +216,7 @@ def test_overflow_is_counted_logged_and_not_fatal(vmic: VirtualMic,
     live stream's callback the way PortAudio would."""
     import sounddevice as sd
 
-    with Microphone() as mic, caplog.at_level(logging.WARNING, "assistant.audio"):
+    with Microphone() as mic, caplog.at_level(logging.WARNING, "assistant.audio.devices"):
         collect(mic, 0.3)
         flags = sd.CallbackFlags(sd._lib.paInputOverflow)
         with mic._lock:
@@ -233,7 +234,7 @@ def test_lost_server_is_recovered_in_the_background(
     """Kill PulseAudio under a live microphone (like pulling out a USB microphone), start it
     again: the microphone notices, retries with backoff, and hears speech again."""
     wav = tone(tmp_path / "tone.wav", 700, 1.0)
-    caplog.set_level(logging.INFO, "assistant.audio")
+    caplog.set_level(logging.INFO, "assistant.audio.devices")
     with Microphone(stall_s=2.0, max_backoff_s=1.0) as mic:
         assert collect(mic, 0.5)
         vmic.kill()
@@ -256,7 +257,7 @@ def test_stalled_stream_is_reopened(vmic: VirtualMic, caplog: pytest.LogCaptureF
     """A stream that stops delivering without an error (server frozen) counts as lost."""
     import signal
 
-    caplog.set_level(logging.INFO, "assistant.audio")
+    caplog.set_level(logging.INFO, "assistant.audio.devices")
     pid = vmic._proc.pid if vmic._proc else 0
     with Microphone(stall_s=1.0) as mic:
         assert collect(mic, 0.4)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.tts import piper
+from assistant.speech.tts import piper
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant import config_check, tts
+from assistant.base import config_check
+from assistant.base.config import Settings, load_settings, settings_from_dict
+from assistant.base.errors import ConfigError
 from assistant.cli import main
-from assistant.config import Settings, load_settings, settings_from_dict
-from assistant.errors import ConfigError
+from assistant.speech import tts
 
 
 def load(tmp_path: Path, text: str) -> Settings:

@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant import danger as dangerlib
-from assistant import encoder as encoderlib
-from assistant.config import Settings
-from assistant.danger import DangerProbe, load_probe, pieces
-from assistant.dialog import Action, Dialog
-from assistant.errors import ModelError
-from assistant.matcher import Matcher
-from assistant.runtime import load_pack
-from assistant.safety import contacts
+from assistant.app.runtime import load_pack
+from assistant.base.config import Settings
+from assistant.base.errors import ModelError
+from assistant.base.safety import contacts
+from assistant.dialog.manager import Action, Dialog
+from assistant.understanding import danger as dangerlib
+from assistant.understanding import encoder as encoderlib
+from assistant.understanding.danger import DangerProbe, load_probe, pieces
+from assistant.understanding.matcher import Matcher
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,7 +112,7 @@ def test_over_long_input_is_checked_by_meaning_too(matcher: Matcher, probe: Dang
 def test_without_the_encoder_the_patterns_work_alone(
         matcher: Matcher, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from assistant import runtime
+    from assistant.app import runtime
 
     monkeypatch.setattr(encoderlib, "available", lambda: False)
     assert load_probe() is None

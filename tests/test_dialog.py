@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import MatcherSettings, Settings
-from assistant.dialog import Action, Dialog
-from assistant.errors import IntentFileError
-from assistant.intents import IntentPack
-from assistant.matcher import Matcher
-from assistant.runtime import load_pack
+from assistant.app.runtime import load_pack
+from assistant.base.config import MatcherSettings, Settings
+from assistant.base.errors import IntentFileError
+from assistant.dialog.manager import Action, Dialog
+from assistant.pack.intents import IntentPack
+from assistant.understanding.matcher import Matcher
 
 
 @pytest.fixture(scope="module")
@@ -250,7 +250,7 @@ def test_an_unknown_behaviour_is_a_load_error_with_its_line(tmp_path: Path) -> N
 
 
 def test_intents_check_names_behaviours_no_intent_does(tmp_path: Path) -> None:
-    from assistant.lint import behaviours
+    from assistant.app.lint import behaviours
 
     (tmp_path / "pack.yaml").write_text(RENAMED)
     notes = [f.message for f in behaviours(IntentPack.from_dirs([tmp_path], "en"))]

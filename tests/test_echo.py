@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from speech import synthesize
 
-from assistant.echo import EchoCanceller, find_delay, make_echo_canceller
-from assistant.wavio import read_wav
+from assistant.audio.echo import EchoCanceller, find_delay, make_echo_canceller
+from assistant.audio.wavio import read_wav
 
 RATE = 16000
 BLOCK = 1600  # the microphone's 100 ms blocks

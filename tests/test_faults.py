@@ -93,7 +93,7 @@ class FailingSynthesizer:
     def synthesize(self, text: str) -> Any:
         self.calls += 1
         if self.calls > self.good:
-            from assistant.errors import EngineError
+            from assistant.base.errors import EngineError
 
             raise EngineError("text-to-speech engine stopped: espeak-ng exited with status 139")
         return self.real.synthesize(text)
@@ -104,7 +104,7 @@ class VanishingPlayer:
     raises the :class:`AudioError` PortAudio's lost device becomes."""
 
     def __init__(self) -> None:
-        from assistant.audio import Player
+        from assistant.audio.devices import Player
 
         self.real = Player()
         self.attempts = 0
@@ -113,7 +113,7 @@ class VanishingPlayer:
         return getattr(self.real, name)
 
     def play_stream(self, chunks: Any, on_start: Any = None, on_queued: Any = None) -> bool:
-        from assistant.errors import AudioError
+        from assistant.base.errors import AudioError
 
         self.attempts += 1
         raise AudioError("the output device was lost while playing (unplugged?)")
@@ -141,7 +141,7 @@ class Recorder:
 
 
 def _two_requests(tmp_path: Path) -> bytes:
-    from assistant.wavio import read_wav
+    from assistant.audio.wavio import read_wav
 
     parts = [read_wav(synthesize(text, tmp_path / f"{i}.wav", "en-us", 160))
              for i, text in enumerate(("how do i apologise properly", "what is the first step"))]
@@ -158,9 +158,9 @@ def test_speech_output_failing_prints_the_replies_and_the_conversation_goes_on(
     still given (printed), every request still answered, a clean end."""
     from test_listen_loop import RecordedMicrophone
 
-    from assistant.app import Assistant
-    from assistant.config import Settings
-    from assistant.tts import Speaker, make_synthesizer
+    from assistant.app.assistant import Assistant
+    from assistant.base.config import Settings
+    from assistant.speech.tts import Speaker, make_synthesizer
 
     events = Recorder()
     settings = Settings()
@@ -194,9 +194,9 @@ def test_the_clock_set_back_does_not_offer_the_reflection_twice(tmp_path: Path) 
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from assistant.reminder import Reminder
-    from assistant.schedule import Schedule
-    from assistant.state import State, StateStore
+    from assistant.base.schedule import Schedule
+    from assistant.memory.reminder import Reminder
+    from assistant.memory.state import State, StateStore
 
     zone = ZoneInfo("Europe/London")
     set_at = datetime(2026, 5, 11, 12, 0, tzinfo=zone)

@@ -22,16 +22,17 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant import limits, templates
-from assistant.config import Settings, settings_from_dict
-from assistant.errors import AudioError, ConfigError, IntentFileError, TemplateError
-from assistant.intents import IntentPack, parse_file_text, shipped_dir
-from assistant.matcher import Matcher
-from assistant.normalize import normalize, normalize_tokens
-from assistant.schedule import DAYS, Schedule, parse_hhmm
-from assistant.slots import number_spans, time_spans
-from assistant.wavio import decode_wav
-from assistant.yamlsource import YamlError, load
+from assistant.audio.wavio import decode_wav
+from assistant.base import limits
+from assistant.base.config import Settings, settings_from_dict
+from assistant.base.errors import AudioError, ConfigError, IntentFileError, TemplateError
+from assistant.base.normalize import normalize, normalize_tokens
+from assistant.base.schedule import DAYS, Schedule, parse_hhmm
+from assistant.base.yamlsource import YamlError, load
+from assistant.pack import templates
+from assistant.pack.intents import IntentPack, parse_file_text, shipped_dir
+from assistant.pack.slots import number_spans, time_spans
+from assistant.understanding.matcher import Matcher
 
 _SEARCH = int(os.environ.get("FUZZ_EXAMPLES", "0"))
 
@@ -305,7 +306,7 @@ def test_config_loader(data: dict[str, Any]) -> None:
 @fuzz(300, deadline_ms=1000)
 @given(yaml_text)
 def test_config_file_from_any_text(text: str) -> None:
-    from assistant.config import load_settings
+    from assistant.base.config import load_settings
 
     path = Path(os.environ["TRUST_ASSISTANT_CONFIG_DIR"]) / "fuzz.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import IntentFileError
-from assistant.intents import IntentPack, PackError, shipped_dir
+from assistant.base.errors import IntentFileError
+from assistant.pack.intents import IntentPack, PackError, shipped_dir
 
 GOOD = """\
 language: en

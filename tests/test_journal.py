@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import config_dir, data_dir
-from assistant.errors import JournalError
-from assistant.journal import Journal, journal_file, parse_json_export
-from assistant.state import StateStore
+from assistant.base.config import config_dir, data_dir
+from assistant.base.errors import JournalError
+from assistant.memory.journal import Journal, journal_file, parse_json_export
+from assistant.memory.state import StateStore
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = timezone(timedelta(hours=1))
@@ -194,7 +194,7 @@ def test_delete_all_removes_every_file(journal: Journal) -> None:
 WRITER = """
 import sys
 from pathlib import Path
-from assistant.journal import Journal
+from assistant.memory.journal import Journal
 
 journal = Journal(Path(sys.argv[1]))
 hold = sys.argv[2] == "hold"

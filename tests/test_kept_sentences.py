@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.audio import Audio
-from assistant.tts import piper
-from assistant.tts.rendered import KeptSentences, pieces
+from assistant.audio.devices import Audio
+from assistant.speech.tts import piper
+from assistant.speech.tts.rendered import KeptSentences, pieces
 
 needs_piper = pytest.mark.skipif(not piper.available(), reason="Piper is not installed")
 REPLY = ("Trust grows back slowly, through small promises kept. Keep the next one, however "

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant import limits, templates
-from assistant.errors import IntentFileError, TemplateError
-from assistant.intents import IntentPack, PackError, shipped_dir
+from assistant.base import limits
+from assistant.base.errors import IntentFileError, TemplateError
+from assistant.pack import templates
+from assistant.pack.intents import IntentPack, PackError, shipped_dir
 
 HEAD = "language: en\nintents:\n  - name: x\n"
 
@@ -82,8 +83,8 @@ CRAFTED = {
 _PROBE = """
 import json, sys, time
 from pathlib import Path
-from assistant.errors import IntentFileError
-from assistant.intents import IntentPack
+from assistant.base.errors import IntentFileError
+from assistant.pack.intents import IntentPack
 start = time.monotonic()
 try:
     IntentPack.from_dirs([Path(sys.argv[1])])

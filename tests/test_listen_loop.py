@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from speech import synthesize
 
-from assistant.app import recognizer_for
+from assistant.app.assistant import recognizer_for
+from assistant.app.runtime import make_dialog
+from assistant.audio.wavio import read_wav
+from assistant.base.config import Settings
 from assistant.cli.terminal import TerminalEvents
-from assistant.config import Settings
-from assistant.listen import Utterance, VoiceLoop
-from assistant.runtime import make_dialog
-from assistant.wavio import read_wav
+from assistant.loop.listen import Utterance, VoiceLoop
 
 pytestmark = pytest.mark.audio
 

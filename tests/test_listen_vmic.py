@@ -21,8 +21,8 @@ import pytest
 from listener import ROOT, listening
 from speech import synthesize
 
-from assistant.config import Settings
-from assistant.wavio import read_wav
+from assistant.audio.wavio import read_wav
+from assistant.base.config import Settings
 
 if TYPE_CHECKING:
     from vmic import VirtualMic
@@ -86,8 +86,8 @@ def wait_for_quiet(path: Path, quiet_s: float = 1.0, timeout: float = 20.0) -> N
 
 
 def content_words(text: str) -> set[str]:
-    from assistant.normalize import normalize
-    from assistant.terms import STOPWORDS
+    from assistant.base.normalize import normalize
+    from assistant.pack.terms import STOPWORDS
 
     return {w for w in normalize(text).split() if w not in STOPWORDS and len(w) > 3}
 
@@ -107,7 +107,7 @@ def test_wake_phrase_request_gets_a_spoken_answer(vmic: VirtualMic, tmp_path: Pa
     assert "hey coach" not in str(turns[0]["text"])
 
     # the reply was spoken: transcribe what the sink played after the request
-    from assistant.stt import make_recognizer
+    from assistant.speech.stt import make_recognizer
 
     recognizer = make_recognizer(Settings().stt)
     request_s = len(read_wav(request)) / 2 / 16000
@@ -211,7 +211,7 @@ def test_ctrl_c_ends_listening_cleanly(vmic: VirtualMic) -> None:
 
 def test_reflection_reminder_set_by_voice(vmic: VirtualMic, tmp_path: Path) -> None:
     """ "Hey coach, remind me to reflect every evening at nine": understood, kept, confirmed."""
-    from assistant.state import StateStore
+    from assistant.memory.state import StateStore
 
     # A voice the recogniser hears this request right in from every sample offset (20 of 20;
     # in others "nine" can come out as "eight"): this test is about the live path, while
@@ -242,9 +242,9 @@ def test_spoken_reflection_answer_is_kept_in_the_journal(
     """The scheduled reflection comes due, the prompt is spoken, the spoken answer is kept."""
     from datetime import datetime, timedelta
 
-    from assistant.journal import Journal
-    from assistant.schedule import local_zone
-    from assistant.state import StateStore
+    from assistant.base.schedule import local_zone
+    from assistant.memory.journal import Journal
+    from assistant.memory.state import StateStore
 
     subprocess.run([sys.executable, "-m", "assistant", "journal", "enable"], check=True,
                    capture_output=True, cwd=ROOT)
@@ -252,7 +252,7 @@ def test_spoken_reflection_answer_is_kept_in_the_journal(
     now = datetime.now(local_zone())
     due = (now - timedelta(minutes=1)).strftime("%H:%M")
     store = StateStore()
-    from assistant.schedule import Schedule
+    from assistant.base.schedule import Schedule
 
     store.update(schedule=Schedule(due, "daily"), schedule_set=now - timedelta(hours=1))
     # the voice of the reminder test: "I am done" is heard as such from every sample offset

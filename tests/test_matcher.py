@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 import yaml
 
-from assistant.config import MatcherSettings, Settings
-from assistant.intents import IntentPack
-from assistant.lint import sample_expansions
-from assistant.matcher import Matcher
-from assistant.normalize import normalize, normalize_tokens
-from assistant.runtime import load_pack
-from assistant.slots import ValueIndex
+from assistant.app.lint import sample_expansions
+from assistant.app.runtime import load_pack
+from assistant.base.config import MatcherSettings, Settings
+from assistant.base.normalize import normalize, normalize_tokens
+from assistant.pack.intents import IntentPack
+from assistant.pack.slots import ValueIndex
+from assistant.understanding.matcher import Matcher
 
 DATA = Path(__file__).parent / "data"
 

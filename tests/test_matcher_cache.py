@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant import matcher_cache
-from assistant.config import MatcherSettings
-from assistant.intents import IntentPack
-from assistant.matcher import Matcher
-from assistant.matcher_cache import cached_matcher
+from assistant.base.config import MatcherSettings
+from assistant.pack.intents import IntentPack
+from assistant.understanding import matcher_cache
+from assistant.understanding.matcher import Matcher
+from assistant.understanding.matcher_cache import cached_matcher
 
 PACK = """language: en
 intents:

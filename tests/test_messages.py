@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from assistant.base.config import private_dir
 from assistant.cli import main
-from assistant.config import private_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 

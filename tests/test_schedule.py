@@ -12,12 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant.config import config_dir
-from assistant.errors import ConfigError
-from assistant.lang.en import spoken_time
-from assistant.reminder import Reminder
-from assistant.schedule import Schedule, upcoming
-from assistant.state import State, StateStore
+from assistant.base.config import config_dir
+from assistant.base.errors import ConfigError
+from assistant.base.lang.en import spoken_time
+from assistant.base.schedule import Schedule, upcoming
+from assistant.memory.reminder import Reminder
+from assistant.memory.state import State, StateStore
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from speech import speak
 
-from assistant.segmenter import Event, Segmenter, SegmenterSettings
+from assistant.audio.segmenter import Event, Segmenter, SegmenterSettings
 
 RATE = 16000
 

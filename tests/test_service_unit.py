@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.service import ENABLE, LINGER, unit_text
+from assistant.app.service import ENABLE, LINGER, unit_text
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from assistant.config import Settings, config_dir
-from assistant.journal import Journal
-from assistant.schedule import Schedule
-from assistant.services import AssistantServices
-from assistant.state import State, StateStore
+from assistant.base.config import Settings, config_dir
+from assistant.base.schedule import Schedule
+from assistant.memory.journal import Journal
+from assistant.memory.services import AssistantServices
+from assistant.memory.state import State, StateStore
 
 ROOT = Path(__file__).resolve().parent.parent
 LONDON = ZoneInfo("Europe/London")
@@ -157,7 +157,7 @@ def test_journal_last(services: AssistantServices) -> None:
 # --------------------------------------------------------------------- through the dialog
 
 def test_spoken_requests_through_the_real_dialog(services: AssistantServices) -> None:
-    from assistant.runtime import make_dialog
+    from assistant.app.runtime import make_dialog
 
     dialog = make_dialog(Settings(), services=services)
     said = {text: dialog.handle(text).reply for text in (

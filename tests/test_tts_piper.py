@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant import tts
-from assistant.audio import Audio
-from assistant.config import TtsSettings, settings_from_dict
-from assistant.echo import EchoReference
-from assistant.errors import ConfigError, EngineError
-from assistant.tts import piper
-from assistant.tts.text import clean, sentences
+from assistant.audio.devices import Audio
+from assistant.audio.echo import EchoReference
+from assistant.base.config import TtsSettings, settings_from_dict
+from assistant.base.errors import ConfigError, EngineError
+from assistant.speech import tts
+from assistant.speech.tts import piper
+from assistant.speech.tts.text import clean, sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -99,7 +99,7 @@ def test_text_is_split_into_sentences(text: str, parts: list[str]) -> None:
 ])
 def test_a_long_first_sentence_starts_with_its_first_clause(sentence: str,
                                                               clause: str | None) -> None:
-    from assistant.tts.base import first_clause
+    from assistant.speech.tts.base import first_clause
 
     assert first_clause(sentence) == clause
 
@@ -180,7 +180,7 @@ def test_unknown_voice_is_a_one_line_error(engine: str) -> None:
 
 @needs_piper
 def test_say_with_piper_writes_a_wav_of_speech(tmp_path: Path) -> None:
-    from assistant.stt.whisper import WhisperRecognizer
+    from assistant.speech.stt.whisper import WhisperRecognizer
 
     out = tmp_path / "reply.wav"
     result = subprocess.run(
@@ -256,7 +256,7 @@ def test_the_model_is_loaded_once(voice: piper.PiperSynthesizer) -> None:
 def test_echo_reference_keeps_the_length_of_what_is_played() -> None:
     """Played in pieces at 22050 Hz (sentences and the silence while one is synthesised),
     the reference at 16 kHz is as long as all of it, to the sample, whatever the pieces."""
-    from assistant.echo import EchoCanceller
+    from assistant.audio.echo import EchoCanceller
 
     echo = EchoCanceller(lambda: None, 16000)
     echo.play(b"", 0.0)

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant import stt, templates
-from assistant.intents import IntentPack, shipped_dir
-from assistant.stt.pocketsphinx import dictionary_path, read_dictionary_words
-from assistant.stt.vocabulary import (
+from assistant.pack import templates
+from assistant.pack.intents import IntentPack, shipped_dir
+from assistant.speech import stt
+from assistant.speech.stt.pocketsphinx import dictionary_path, read_dictionary_words
+from assistant.speech.stt.vocabulary import (
     FILLER_EVERY,
     PREFIX_ALONE_SHARE,
     PREFIX_EVERY,

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from assistant.app import Assistant
-from assistant.config import Settings, settings_from_dict
-from assistant.listen import NoEvents
-from assistant.stt import whisper
-from assistant.stt.twopass import TwoPassRecognizer
-from assistant.tts import piper
+from assistant.app.assistant import Assistant
+from assistant.base.config import Settings, settings_from_dict
+from assistant.loop.listen import NoEvents
+from assistant.speech.stt import whisper
+from assistant.speech.stt.twopass import TwoPassRecognizer
+from assistant.speech.tts import piper
 
 pytestmark = [
     pytest.mark.skipif(not whisper.available(), reason="needs the bundled Whisper model"),

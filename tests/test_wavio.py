@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 from speech import ESPEAK, synthesize
 
-from assistant.errors import AudioError
-from assistant.wavio import TARGET_RATE, duration_s, read_wav, write_wav
+from assistant.audio.wavio import TARGET_RATE, duration_s, read_wav, write_wav
+from assistant.base.errors import AudioError
 
 TONE_HZ = 440.0
 SECONDS = 0.5

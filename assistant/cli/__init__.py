@@ -1,6 +1,6 @@
 """The ``trust-assistant`` command line (also ``python -m assistant``): a thin front end.
 
-It parses the arguments, builds the application core (:class:`assistant.app.Assistant`),
+It parses the arguments, builds the application core (:class:`assistant.app.assistant.Assistant`),
 calls it and formats what comes back. Each command lives in a module of this package
 (:mod:`.ask`, :mod:`.voice`, :mod:`.reflect`, :mod:`.journal`, :mod:`.service`), imported only
 when it runs, so a text command never loads the speech engines. Every command exits 0 on
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from .. import __version__
-from ..config import Settings, load_settings
-from ..errors import AssistantError, UsageError
-from ..stt import ENGINES
+from ..base.config import Settings, load_settings
+from ..base.errors import AssistantError, UsageError
+from ..speech.stt import ENGINES
 
 PROG = "trust-assistant"
 log = logging.getLogger("assistant")

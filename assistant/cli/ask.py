@@ -8,10 +8,10 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from pathlib import Path
 
-from ..app import Assistant
-from ..config import Settings
-from ..dialog import Action, Turn
-from ..errors import AssistantError, UsageError
+from ..app.assistant import Assistant
+from ..base.config import Settings
+from ..base.errors import AssistantError, UsageError
+from ..dialog.manager import Action, Turn
 from .terminal import PROG, TerminalEvents, emit, error
 
 Speak = Callable[[Turn], None]
@@ -110,7 +110,7 @@ def conversation(app: Assistant, as_json: bool, speaker: Speak | None = None) ->
 def intents(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
-    from .. import lint
+    from ..app import lint
 
     if args.action == "list":
         rows = lint.pack_rows(Assistant(settings).pack)

@@ -14,11 +14,11 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ..app import Assistant
-from ..config import Settings
-from ..errors import JournalError, UsageError
-from ..journal import Entry, Journal
-from ..state import StateStore
+from ..app.assistant import Assistant
+from ..base.config import Settings
+from ..base.errors import JournalError, UsageError
+from ..memory.journal import Entry, Journal
+from ..memory.state import StateStore
 
 PROG = "trust-assistant"
 ENABLE_HINT = f"turn it on with '{PROG} journal enable' or say \"turn on my journal\""

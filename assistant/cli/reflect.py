@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..app import Assistant, Reflection
-from ..config import Settings
-from ..errors import AudioError, UsageError
+from ..app.assistant import Assistant, Reflection
+from ..base.config import Settings
+from ..base.errors import AudioError, UsageError
 from .terminal import TerminalEvents, emit, error
 from .voice import stop_on_signals
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from .. import service as unit
-from ..config import Settings
+from ..app import service as unit
+from ..base.config import Settings
 
 
 def service(args: argparse.Namespace, settings: Settings) -> int:

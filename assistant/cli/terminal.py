@@ -8,7 +8,7 @@ import json
 import sys
 from typing import IO, TextIO
 
-from ..dialog import Turn
+from ..dialog.manager import Turn
 
 PROG = "trust-assistant"
 
@@ -60,7 +60,7 @@ class StatusLine:
 
 
 class TerminalEvents:
-    """The assistant's events (:class:`assistant.app.Events`) shown on the terminal: with
+    """The assistant's events (:class:`assistant.app.assistant.Events`) shown on the terminal: with
     ``as_json`` each turn is one JSON line on stdout; otherwise "you: ..." and "coach: ...".
     """
 

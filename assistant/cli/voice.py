@@ -1,7 +1,7 @@
 """The voice commands: listen, transcribe, say, devices, models.
 
-Each builds one :class:`~assistant.app.Assistant` and reuses what it loads (pack, recogniser,
-voice) for every file or turn. Engines are imported only by the commands that use them.
+Each builds one :class:`~assistant.app.assistant.Assistant` and reuses what it loads (pack,
+recogniser, voice) for every file or turn. Engines are imported only by the commands that use them.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from dataclasses import replace
 from types import FrameType
 from typing import TYPE_CHECKING
 
-from ..app import Assistant
-from ..config import Settings
-from ..errors import AssistantError, AudioError, UsageError
+from ..app.assistant import Assistant
+from ..base.config import Settings
+from ..base.errors import AssistantError, AudioError, UsageError
 from .ask import conversation
 from .terminal import PROG, TerminalEvents, error
 
 if TYPE_CHECKING:
-    from ..listen import VoiceLoop, Wake
+    from ..loop.listen import VoiceLoop, Wake
 
 
 def transcribe(args: argparse.Namespace, settings: Settings) -> int:
@@ -75,7 +75,7 @@ def say(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def devices(args: argparse.Namespace, settings: Settings) -> int:
-    from ..audio import format_devices
+    from ..audio.devices import format_devices
 
     found = Assistant(settings).devices()
     if args.json:
@@ -87,7 +87,7 @@ def devices(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def models(args: argparse.Namespace, settings: Settings) -> int:
-    from ..models import format_size, piper_voice_file
+    from ..speech.models import format_size, piper_voice_file
 
     app = Assistant(settings)
     if args.action == "list":

@@ -1,0 +1,1 @@
+"""The hands-free voice loop: wake phrase, listening, barge-in, answering aloud."""
