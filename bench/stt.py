@@ -157,7 +157,7 @@ def wake(prefix: bool = True) -> list[str]:
     from speech import speak
 
     from assistant.base.config import SttSettings
-    from assistant.loop.listen import split_wake
+    from assistant.loop.wake import split_wake
     from assistant.pack.intents import IntentPack, shipped_dir
     from assistant.speech.stt import make_recognizer
     from assistant.understanding.matcher import Matcher

@@ -175,7 +175,7 @@ def intent_names_in(path: Path) -> list[str]:
 
 def test_the_dialog_and_the_loop_name_no_intent() -> None:
     """They ask the pack which intent does what (``does:``)."""
-    for path in (PACKAGE / "dialog" / "manager.py", PACKAGE / "loop" / "listen.py",
+    for path in (PACKAGE / "dialog" / "manager.py", *sorted((PACKAGE / "loop").glob("*.py")),
                  PACKAGE / "app" / "assistant.py"):
         named = intent_names_in(path)
         assert not named, f"{path.name} names intents {named}: use 'does:' in the pack"
@@ -256,8 +256,8 @@ def spoken_sentences(path: Path) -> list[str]:
 def test_what_the_assistant_says_lives_in_the_pack_or_the_messages() -> None:
     """Every sentence it says is a reply of the pack or one of lang/en.py's MESSAGES, so the
     two can be translated together."""
-    for name in ("dialog/manager.py", "loop/listen.py", "app/assistant.py", "memory/services.py",
-                 "memory/reminder.py"):
+    for name in ("dialog/manager.py", "loop/listen.py", "loop/hearing.py", "loop/barge_in.py",
+                 "loop/wake.py", "app/assistant.py", "memory/services.py", "memory/reminder.py"):
         found = spoken_sentences(PACKAGE / name)
         assert not found, f"{name} says {found}: put them in MESSAGES (assistant/base/lang/en.py)"
 

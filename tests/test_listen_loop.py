@@ -17,7 +17,8 @@ from assistant.app.runtime import make_dialog
 from assistant.audio.wavio import read_wav
 from assistant.base.config import Settings
 from assistant.cli.terminal import TerminalEvents
-from assistant.loop.listen import Utterance, VoiceLoop
+from assistant.loop.events import Utterance
+from assistant.loop.listen import VoiceLoop
 
 pytestmark = pytest.mark.audio
 

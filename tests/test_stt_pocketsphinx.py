@@ -10,7 +10,7 @@ from speech import ESPEAK, GOFORWARD_RAW, corpus_wer, librivox, speak, wer
 from assistant.audio.wavio import read_wav
 from assistant.base.config import SttSettings
 from assistant.base.errors import EngineError, ModelError
-from assistant.loop.listen import split_wake
+from assistant.loop.wake import split_wake
 from assistant.pack.intents import IntentPack
 from assistant.speech.stt import make_recognizer
 from assistant.speech.stt.pocketsphinx import PocketSphinxRecognizer

@@ -10,7 +10,7 @@ import pytest
 
 from assistant.app.assistant import Assistant
 from assistant.base.config import Settings, settings_from_dict
-from assistant.loop.listen import NoEvents
+from assistant.loop.events import NoEvents
 from assistant.speech.stt import whisper
 from assistant.speech.stt.twopass import TwoPassRecognizer
 from assistant.speech.tts import piper

@@ -22,7 +22,9 @@ from ..base.config import Settings, TtsSettings, data_dir
 from ..base.errors import AssistantError, UsageError
 from ..base.lang.en import message
 from ..dialog.manager import Dialog, Turn
-from ..loop.listen import LoopEvents, NoEvents, Wake, change_rate, split_wake
+from ..loop.events import LoopEvents, NoEvents
+from ..loop.listen import change_rate
+from ..loop.wake import Wake, split_wake
 from ..memory.services import make_services
 from ..pack.intents import IntentPack
 from ..speech.stt import Mode, Recognizer, SecondReading, Transcript, make_recognizer
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Events = LoopEvents
-"""What the assistant reports as it goes (see :class:`assistant.loop.listen.LoopEvents`)."""
+"""What the assistant reports as it goes (see :class:`assistant.loop.events.LoopEvents`)."""
 
 MAX_UTTERANCE_CHARS = 1000
 """Longest utterance accepted (characters); a spoken request is a few hundred at most."""

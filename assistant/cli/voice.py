@@ -22,7 +22,8 @@ from .ask import conversation
 from .terminal import PROG, TerminalEvents, error
 
 if TYPE_CHECKING:
-    from ..loop.listen import VoiceLoop, Wake
+    from ..loop.listen import VoiceLoop
+    from ..loop.wake import Wake
 
 
 def transcribe(args: argparse.Namespace, settings: Settings) -> int:

@@ -13,6 +13,10 @@ One :class:`VoiceLoop` owns the microphone, the recogniser, the speaker and a :c
    "I'm done" or a longer silence.
 
 The scheduled reflection is offered from inside the loop when it is due.
+
+The parts live beside it: :mod:`.wake` (the wake phrase), :mod:`.hearing` (one utterance from
+the segmenter's pieces), :mod:`.barge_in` (a reply played while listening over it) and
+:mod:`.events` (what the loop hears and reports); this module runs the turns.
 """
 
 from __future__ import annotations
@@ -22,48 +26,33 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Literal, Protocol
-
-from rapidfuzz import fuzz
 
 from ..audio.devices import Audio, Microphone
-from ..audio.echo import EchoCanceller, EchoReference
-from ..audio.segmenter import Event, Segment, Segmenter, SegmenterSettings
+from ..audio.echo import EchoCanceller
+from ..audio.segmenter import Segment, Segmenter, SegmenterSettings
 from ..audio.wavio import duration_s
 from ..base.config import ListenSettings
 from ..base.errors import AssistantError
-from ..base.lang.en import message
+from ..base.lang.en import ANSWER_DONE_PHRASES, message
 from ..base.normalize import normalize
 from ..dialog.manager import Action, Dialog, Turn
-from ..speech.stt import Mode, PhraseListener, Recognizer, SecondReading, Transcript
+from ..speech.stt import Mode, Recognizer, SecondReading, Transcript
 from ..speech.tts import Speaker
+from .barge_in import BargeIn
+from .events import LoopEvents, NoEvents, Utterance
+from .hearing import Hearing
+from .wake import Wake, split_wake
 
 log = logging.getLogger(__name__)
-
-Wake = Literal["wake", "push_to_talk", "always"]
-"""How a turn starts: the wake phrase, Enter on the keyboard, or any speech at all."""
 
 POLL_S = 0.5
 """How often the loop looks up from the microphone to check the clock (seconds)."""
 ECHO_TAIL_S = 0.25
 """After the assistant stops speaking, this much of the microphone is dropped (seconds)."""
-BARGE_IN_SPEECH_S = 0.12
-"""Speech over a reply needed to cut the reply short (seconds)."""
 WARM_UP_S = 1.0
 """Before speaking unprompted (a reflection reminder due at start-up), this much microphone
 audio is read and dropped: an audio stream that has just opened can deliver late, in bursts,
 and the echo canceller then takes the assistant's own voice for the person talking over it."""
-EARLY_END_CONFIDENCE = 0.75
-"""A partial transcript matching an intent this well ends the utterance at the first pause."""
-COMMAND_PHRASE_S = 3.0
-"""In a reflection answer, a phrase up to this long (seconds, without the pause after it) is
-also decoded as one of the answer's commands ("I'm done", "skip", "another one")."""
-ANSWER_SEARCH = "answer"
-"""Name of the recogniser's search over what may be said instead of an answer."""
-COMMAND_PHRASE_CONFIDENCE = 0.4
-"""How sure (0..1) the recogniser must be of such a command to take it over the open model's
-words (4 ordinary answer sentences x 4 voices x 5 sample offsets: none was heard as one)."""
 BARGE_IN_CONFIDENCE = 0.6
 """Speech over a reply recognised less surely than this (0..1) only stops the reply."""
 HEARD_OUT_CONFIDENCE = 0.8
@@ -72,60 +61,11 @@ surely (0..1): what the recogniser makes of the reply's own voice is rarely a cl
 ACKNOWLEDGEMENTS = ("yes", "no", "thanks")
 """What intents do (``does:``) that, said over a reply that asked nothing ("okay, okay",
 "no no", "thanks"), mean "enough": the reply stops and nothing else happens."""
-WAKE_SIMILARITY = 75.0
-"""How close (0..100) the first words must be to the wake phrase."""
-
-
-@dataclass(frozen=True)
-class Utterance:
-    text: str
-    confidence: float
-    ended_at: float
-    """``time.monotonic()`` when the speech ended."""
-    barge_in: bool = False
-    """Spoken over the assistant's own reply."""
-    pcm: bytes = b""
-    """The audio of the utterance (16-bit mono at the recogniser's rate)."""
-    silence_s: float = 0.0
-    """How long the speaker had been silent when the utterance was judged complete."""
-    alternatives: tuple[str, ...] = ()
-    """Other readings of the same audio (see :attr:`Transcript.alternatives`)."""
-
-
-class LoopEvents(Protocol):
-    """What the loop reports as it goes. It never prints: a front end shows these (the command
-    line's :class:`assistant.cli.terminal.TerminalEvents` prints them)."""
-
-    def status(self, text: str) -> None:
-        """What it is doing now ("listening...", "heard: ..."); '' when nothing."""
-
-    def notice(self, text: str) -> None:
-        """A message for the person: how to talk, an error, speech output failing."""
-
-    def turn(self, turn: Turn) -> None:
-        """A request was handled: what was heard, the intent, the reply."""
-
-    def reply(self, text: str) -> None:
-        """A reply is about to be said."""
-
-
-class NoEvents:
-    """Reports nothing (a loop run by a program that only wants its effects)."""
-
-    def status(self, text: str) -> None:
-        pass
-
-    def notice(self, text: str) -> None:
-        pass
-
-    def turn(self, turn: Turn) -> None:
-        pass
-
-    def reply(self, text: str) -> None:
-        pass
 
 
 class VoiceLoop:
+    """The conversation by voice: turns, follow-ups, reflection answers (see the module)."""
+
     def __init__(
         self,
         dialog: Dialog,
@@ -156,18 +96,17 @@ class VoiceLoop:
             sample_rate=recognizer.sample_rate, end_silence_s=settings.end_silence_s,
             max_utterance_s=settings.max_utterance_s, early_end_s=settings.early_end_s,
         ))
-        self._partial = ""
-        self._heard_before = ""
         self.follow_up_until = 0.0
         self.turns = 0
         self.stopping = threading.Event()
         self.speech_failed = False
         self.pending: Utterance | None = None
-        self._audio: list[bytes] = []
         self._saying = ""
         """The reply being spoken."""
-        self._phrase_from = 0
-        """Where in ``_audio`` the phrase being heard began (free-form speech)."""
+        self.hearing = Hearing(recognizer, dialog, self.segmenter, self.events,
+                               settings.wake_phrase)
+        self.barge_in = BargeIn(microphone, echo, settings, recognizer.sample_rate,
+                                self.stopping)
 
     # ---------------------------------------------------------------------------------- run
 
@@ -287,119 +226,7 @@ class VoiceLoop:
         return None
 
     def _hear(self, segment: Segment, mode: Mode, barge_in: bool = False) -> Utterance | None:
-        if segment.event is Event.START:
-            self.recognizer.start(mode)
-            self._audio, self._partial, self._heard_before = [], "", ""
-            self._phrase_from = 0
-            self.events.status("hearing...")
-        if segment.event in (Event.START, Event.AUDIO) and segment.pcm:
-            self._audio.append(segment.pcm)
-            self._partial = " ".join(
-                filter(None, (self._heard_before, self.recognizer.feed(segment.pcm))))
-            if self._partial:
-                self.events.status(f"hearing: {self._partial}")
-        if segment.event is Event.PAUSE:
-            if mode == "command":
-                return self._pause(mode, barge_in)
-            if self._phrase_break(mode):  # "I'm done", "skip": no need to wait any longer
-                self.recognizer.finish()
-                self.segmenter.end_now()
-                return self._utterance(self._heard_before, 1.0, barge_in,
-                                       self.segmenter.settings.early_end_s or 0.0)
-        if segment.event is Event.END:
-            if mode == "open":  # phrase by phrase: the parts decoded so far, and the last
-                result = self.recognizer.finish()
-                text = " ".join(filter(None, (self._heard_before.strip(),
-                                              self._phrase(result.text, Event.END)[0])))
-                return self._utterance(text, result.confidence, barge_in,
-                                       self.segmenter.settings.end_silence_s)
-            if self._heard_before:  # decoded in two parts: decode the whole again
-                self.recognizer.finish()
-                result = self.recognizer.transcribe(b"".join(self._audio), mode)
-            else:
-                result = self.recognizer.finish()
-            return self._utterance(result.text, result.confidence, barge_in,
-                                   self.segmenter.settings.end_silence_s, result.alternatives)
-        return None
-
-    def _phrase_break(self, mode: Mode) -> bool:
-        """A pause in free-form speech: what was said up to it is transcribed on its own, and
-        the words after it start afresh (the open model decodes a long answer with pauses in
-        it far worse than its phrases one by one). True when the phrase was a command of the
-        answer ("I'm done", "skip"): the utterance ends with it."""
-        result = self.recognizer.finish()
-        text, command = self._phrase(result.text, Event.PAUSE)
-        self._heard_before = " ".join(filter(None, (self._heard_before.strip(), text)))
-        self.recognizer.start(mode)
-        return command
-
-    def _phrase(self, text: str, ended_by: Event) -> tuple[str, bool]:
-        """The words of the phrase just heard in free-form speech (``text``, from the open
-        model). A short phrase that the phrase model hears as a command of the answer ("I'm
-        done", "skip", "another one") is taken as that: the open model knows no phrases, and
-        garbles these as readily as any other words. (Not so for safety: the phrase model,
-        pulled towards its phrases, can hear danger in an ordinary sentence; the open model's
-        words are checked for safety as they are.)"""
-        pcm = b"".join(self._audio[self._phrase_from:])
-        self._phrase_from = len(self._audio)
-        settings = self.segmenter.settings
-        silence_s = settings.end_silence_s if ended_by is Event.END else settings.early_end_s
-        spoken_s = len(pcm) / 2 / self.recognizer.sample_rate - (silence_s or 0.0)
-        if not text or not self.dialog.awaiting_answer or spoken_s > COMMAND_PHRASE_S:
-            return text, False
-        if self._answer_command(text):
-            return text, True
-        command = self._command_phrase(pcm)
-        if command.confidence >= COMMAND_PHRASE_CONFIDENCE and self._answer_command(
-                command.text):
-            log.debug("phrase %r heard as the command %r", text, command.text)
-            return command.text, True
-        return text, False
-
-    def _command_phrase(self, pcm: bytes) -> Transcript:
-        """``pcm`` as heard by a search over the commands of an answer alone, where the
-        engine has one (PocketSphinx), else by the phrase model."""
-        if isinstance(self.recognizer, PhraseListener):
-            self.recognizer.listen_for(ANSWER_SEARCH, self.dialog.answer_command_phrases)
-            return self.recognizer.transcribe_phrases(pcm, ANSWER_SEARCH)
-        return self.recognizer.transcribe(pcm, "command")
-
-    def _answer_command(self, text: str) -> bool:
-        command = self.dialog.session_command(normalize(text))
-        return command is not None and not self.dialog.pack.intents[command].safety
-
-    def _pause(self, mode: Mode, barge_in: bool) -> Utterance | None:
-        """A short pause: if what was said so far is already a whole request, it is the
-        utterance (no need to wait for the full end-of-speech silence)."""
-        result = self.recognizer.finish()
-        if self._complete(result.text):
-            self.segmenter.end_now()
-            return self._utterance(result.text, result.confidence, barge_in,
-                                   self.segmenter.settings.early_end_s or 0.0)
-        self.recognizer.start(mode)  # keep listening; the end decodes the whole utterance
-        self._heard_before = result.text or " "
-        return None
-
-    def _utterance(self, text: str, confidence: float, barge_in: bool,
-                   silence_s: float, alternatives: tuple[str, ...] = ()) -> Utterance:
-        self.events.status(f"heard: {text}" if text else "listening...")
-        return Utterance(text, confidence, time.monotonic(), barge_in, b"".join(self._audio),
-                         silence_s, alternatives)
-
-    def _complete(self, partial: str) -> bool:
-        """Whether what was heard so far is already a whole request: a short pause then ends
-        the utterance at once instead of waiting for the full end-of-speech silence."""
-        if not partial or self.dialog.awaiting_answer:
-            return False
-        request = split_wake(partial, self.settings.wake_phrase)[1]
-        if not request:
-            return False
-        match = self.dialog.understand(request)
-        complete = match.intent is not None and not match.ambiguous and (
-            match.confidence >= EARLY_END_CONFIDENCE)
-        log.debug("pause after %r: %s (%s %.2f)", partial, "complete" if complete else "waiting",
-                  match.intent, match.confidence)
-        return complete
+        return self.hearing.hear(segment, mode, barge_in)
 
     def _wait_for_enter(self, deadline: float | None) -> bool:
         self.events.status("press Enter to talk")
@@ -491,105 +318,14 @@ class VoiceLoop:
         self.events.status("listening...")
 
     def _play(self, speaker: Speaker, chunks: Iterator[Audio]) -> Utterance | None:
-        """Play the reply's ``chunks`` (sentences) as they are synthesised; return what the
-        person said over it, if they did. The echo canceller's reference is what is played,
-        piece by piece (:class:`EchoReference`)."""
-        started = threading.Event()
-        failure: list[AssistantError] = []
-        reference = EchoReference(self.recognizer.sample_rate)
-        self.mic.flush()
-
-        def play() -> None:
-            try:
-                whole = speaker.play(chunks, on_start=started.set, on_queued=reference.put)
-                log.debug("reply: %s (%.1f s)", "played to the end" if whole else "cut short",
-                          reference.queued_s)
-            except AssistantError as exc:
-                failure.append(exc)
-            finally:
-                started.set()
-
-        thread = threading.Thread(target=play, name="speaking", daemon=True)
-        thread.start()
-        started.wait(timeout=5)
-        log.debug("started speaking")
-        if self.echo is not None:
-            self.echo.play(b"", time.monotonic())
-            reference.feed(self.echo)
-        heard = self._barge_in(speaker, thread, reference)
-        thread.join()
-        if self.echo is not None:
-            self.echo.stop()
-        if failure:
-            self._speech_failure(failure[0])
+        """Play the reply's ``chunks``; return what the person said over it, if they did
+        (:class:`~.barge_in.BargeIn`)."""
+        heard, failure = self.barge_in.play(
+            speaker, chunks, lambda segment: self._hear(segment, "command", barge_in=True),
+            self._meant)
+        if failure is not None:
+            self._speech_failure(failure)
         return heard
-
-    def _barge_in(self, speaker: Speaker, playing: threading.Thread,
-                  reference: EchoReference) -> Utterance | None:
-        """While ``playing`` runs, listen through the echo canceller; speech cuts it short."""
-        if self.echo is None:
-            playing.join()
-            return None
-        detector = Segmenter(SegmenterSettings(
-            sample_rate=self.recognizer.sample_rate, end_silence_s=self.settings.end_silence_s,
-            max_utterance_s=self.settings.max_utterance_s, start_speech_s=BARGE_IN_SPEECH_S,
-        ))
-        interrupted = hearing_out = False
-        ended: float | None = None  # when playback ended (the echo's tail may still come)
-        while playing.is_alive() or interrupted or self._echo_tail(ended):
-            if ended is None and not playing.is_alive():
-                ended = time.monotonic()
-            block = self.mic.read(timeout=0.05)
-            if not interrupted:
-                reference.feed(self.echo)
-            if block is None:
-                continue
-            clean = self.echo.process(block, time.monotonic())
-            judge = clean if interrupted else self.echo.gate(block, clean)
-            for segment in detector.push(clean, judge):
-                if segment.event is Event.START and not (interrupted or hearing_out):
-                    if self.echo.moved():  # its own voice, come back at a new delay
-                        detector.reset()
-                        break
-                    if self.echo.path is None:
-                        # an echo that cannot be removed exactly (a room, a stuttering
-                        # stream): what is heard may be the reply itself, so hear it out
-                        hearing_out = True
-                        log.info("barge-in: hearing out speech over the reply (%s)",
-                                 self.echo.state())
-                    else:
-                        interrupted = True
-                        self._cut_short(speaker)
-                done = self._hear(segment, "command", barge_in=True)
-                if done is None:
-                    continue
-                if hearing_out and not interrupted:
-                    if not self._meant(done.text):
-                        log.info("barge-in: went on speaking over %r (its own voice?)",
-                                 done.text)
-                        hearing_out = False
-                        detector.reset()
-                        break
-                    self._cut_short(speaker)
-                return done
-            if self.stopping.is_set():
-                return None
-        return None
-
-    def _echo_tail(self, ended: float | None) -> bool:
-        """Whether the echo of a reply that has finished playing may still be on its way: by
-        the microphone samples heard, and at most the echo's delay and a second by the clock
-        (an idle sound server may stop sending the microphone anything at all)."""
-        assert self.echo is not None
-        if not self.echo.echo_pending():
-            return False
-        return ended is None or time.monotonic() - ended < (self.echo.delay_s or 0.0) + 1.0
-
-    def _cut_short(self, speaker: Speaker) -> None:
-        assert self.echo is not None
-        speaker.stop()
-        self.echo.cut(speaker.player.latency_s)
-        log.info("barge-in: stopped speaking (%s)", self.echo.state())
 
     def _meant(self, text: str) -> bool:
         """Whether speech heard out over the reply was meant: "stop", a safety request, or a
@@ -710,35 +446,9 @@ class VoiceLoop:
         self._speak(turn.reply)
 
 
-def split_wake(text: str, wake_phrase: str) -> tuple[bool, str]:
-    """(whether ``text`` starts with the wake phrase, the normalised rest of it).
-
-    Recognisers often mishear the short first word ("hey coach" -> "do you coach", "a
-    coach"), so the phrase also counts when its last, most distinctive word is among the first
-    few words.
-    """
-    words, wake = normalize(text).split(), normalize(wake_phrase).split()
-    size = len(wake)
-    if not wake:
-        return False, " ".join(words)
-    for length in (size, size + 1, size - 1):
-        if 0 < length <= len(words) and fuzz.ratio(" ".join(words[:length]), " ".join(wake)) >= (
-            WAKE_SIMILARITY
-        ):
-            return True, " ".join(words[length:])
-    if size > 1:
-        for index, word in enumerate(words[: size + 1]):
-            if fuzz.ratio(word, wake[-1]) >= WAKE_SIMILARITY:
-                return True, " ".join(words[index + 1 :])
-    return False, " ".join(words)
-
-
-_DONE = ("i am done", "i am finished", "that is all", "that is it", "done", "finished")
-
-
 def _strip_done(text: str) -> tuple[bool, str]:
     """(whether the answer ends with "I'm done", the answer without it)."""
-    for phrase in _DONE:
+    for phrase in ANSWER_DONE_PHRASES:
         if text == phrase:
             return True, ""
         if text.endswith(" " + phrase):

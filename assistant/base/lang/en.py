@@ -460,3 +460,7 @@ SPOKEN_LIST_WEIGHTS: dict[str, tuple[float, ...]] = {
 }
 """How often each form of a built-in list is used for the language model: people say "at
 nine" far more often than "at twenty one hundred hours"."""
+
+ANSWER_DONE_PHRASES = ("i am done", "i am finished", "that is all", "that is it", "done",
+                       "finished")
+"""What ends a reflection answer when said at its end (normalised: "I'm done" -> "i am done")."""
