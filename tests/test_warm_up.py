@@ -41,8 +41,8 @@ def _wait_for_warm_up() -> None:
 @pytest.fixture
 def nothing_loaded(monkeypatch: pytest.MonkeyPatch) -> None:
     """The per-process caches of loaded weights, empty (other tests may have filled them)."""
-    monkeypatch.setattr(whisper, "_MODELS", {})
-    monkeypatch.setattr(piper, "_models", {})
+    monkeypatch.setattr(whisper._MODELS, "loaded", {})
+    monkeypatch.setattr(piper._models, "loaded", {})
 
 
 @pytest.mark.usefixtures("nothing_loaded")
@@ -51,9 +51,10 @@ def test_warm_up_loads_the_weights_the_recogniser_and_the_voice_then_use(
     app = Assistant(Settings())
     app.warm_up().load()
     _wait_for_warm_up()
-    assert len(whisper._MODELS) == 1, "Whisper's weights were not loaded by the warm-up"
-    assert len(piper._models) == 1, "the voice was not loaded by the warm-up"
-    (whisper_model,), (voice_model,) = whisper._MODELS.values(), piper._models.values()
+    assert len(whisper._MODELS.loaded) == 1, "Whisper's weights were not loaded by the warm-up"
+    assert len(piper._models.loaded) == 1, "the voice was not loaded by the warm-up"
+    (whisper_model,) = whisper._MODELS.loaded.values()
+    (voice_model,) = piper._models.loaded.values()
 
     recognizer = app.recognizer(wake_first=True)
     assert isinstance(recognizer, TwoPassRecognizer)
@@ -62,14 +63,15 @@ def test_warm_up_loads_the_weights_the_recogniser_and_the_voice_then_use(
     assert speaker is not None
     assert speaker.synthesizer._model is voice_model  # type: ignore[attr-defined]
     assert speaker.synthesizer.synthesize("Hello there.").pcm, "the preloaded voice is silent"
-    assert len(whisper._MODELS) == 1 and len(piper._models) == 1, "something loaded twice"
+    assert len(whisper._MODELS.loaded) == 1, "something loaded twice"
+    assert len(piper._models.loaded) == 1, "something loaded twice"
 
 
 @pytest.mark.usefixtures("nothing_loaded")
 def test_only_what_is_asked_for_is_warmed_up() -> None:
     Assistant(Settings()).warm_up(hearing=False, speaking=True)
     _wait_for_warm_up()
-    assert not whisper._MODELS and len(piper._models) == 1
+    assert not whisper._MODELS.loaded and len(piper._models.loaded) == 1
 
 
 @pytest.mark.usefixtures("nothing_loaded")

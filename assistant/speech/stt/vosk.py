@@ -13,13 +13,13 @@ from __future__ import annotations
 import json
 import mmap
 import struct
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from ...audio.wavio import NOISE_FLOOR, NoiseFloor
 from ...base.errors import EngineError, ModelError
+from ...base.once import LoadOnce
 from .base import Build, EngineChoice, Mode, Recognizer, Transcript
 from .vocabulary import Vocabulary
 
@@ -27,9 +27,8 @@ INSTALL_HINT = "trust-assistant models install vosk-model-small-en-us-0.15"
 """How to get a working English model (in error messages)."""
 UNKNOWN = "[unk]"
 
-_MODELS: dict[Path, Any] = {}
-"""Loaded ``vosk.Model`` objects by resolved directory: load once, reuse."""
-_MODELS_LOCK = threading.Lock()
+_MODELS: LoadOnce[Path, Any] = LoadOnce()
+"""Loaded ``vosk.Model`` objects by resolved directory."""
 
 
 class VoskRecognizer:
@@ -212,18 +211,19 @@ def check_model_dir(model_dir: Path) -> None:
 def load_model(model_dir: Path) -> Any:
     """The ``vosk.Model`` in ``model_dir``, loaded once per directory."""
     key = Path(model_dir).resolve()
-    with _MODELS_LOCK:  # a second caller (start-up's preload) waits for the first load
-        if key not in _MODELS:
-            check_model_dir(key)
-            vosk = _import_vosk()
-            try:
-                _MODELS[key] = vosk.Model(str(key))
-            except Exception:  # vosk raises plain Exception("Failed to create a model")
-                raise ModelError(
-                    f"Vosk could not load the model in {model_dir} (corrupt or incompatible "
-                    f"files); reinstall it, e.g. with: {INSTALL_HINT}"
-                ) from None
-        return _MODELS[key]
+
+    def load() -> Any:
+        check_model_dir(key)
+        vosk = _import_vosk()
+        try:
+            return vosk.Model(str(key))
+        except Exception:  # vosk raises plain Exception("Failed to create a model")
+            raise ModelError(
+                f"Vosk could not load the model in {model_dir} (corrupt or incompatible "
+                f"files); reinstall it, e.g. with: {INSTALL_HINT}"
+            ) from None
+
+    return _MODELS.get(key, load)
 
 
 def is_vosk_model(path: Path) -> bool:

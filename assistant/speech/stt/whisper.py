@@ -23,13 +23,13 @@ from __future__ import annotations
 import importlib.util
 import math
 import re
-import threading
 import time
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 from ...base.errors import EngineError, ModelError
+from ...base.once import LoadOnce
 from ..models import WHISPER_HINT as INSTALL_HINT
 from ..models import bundled_whisper_dir as bundled_model_dir
 from ..models import check_whisper_dir as check_model_dir
@@ -72,9 +72,8 @@ _ABBREVIATION_DOTS = re.compile(r"\b((?:[a-z]\.){2,})")
 _NOT_WORD = re.compile(r"[^a-z0-9':]+")
 _NOT_TIME = re.compile(r"(?<!\d):|:(?!\d)")
 
-_MODELS: dict[tuple[Path, int], Any] = {}
-"""Loaded ``WhisperModel`` objects by resolved directory and thread count: load once."""
-_MODELS_LOCK = threading.Lock()
+_MODELS: LoadOnce[tuple[Path, int], Any] = LoadOnce()
+"""Loaded ``WhisperModel`` objects by resolved directory and thread count."""
 
 
 class WhisperRecognizer:
@@ -255,11 +254,8 @@ def available(model_dir: Path | None = None) -> bool:
 def load_model(model_dir: Path, cpu_threads: int = 0) -> Any:
     """The model in ``model_dir`` (:func:`open_model`), loaded once per directory and thread
     count."""
-    key = (Path(model_dir).resolve(), cpu_threads)
-    with _MODELS_LOCK:  # a second caller (start-up's preload) waits for the first load
-        if key not in _MODELS:
-            _MODELS[key] = open_model(key[0], cpu_threads)
-        return _MODELS[key]
+    path = Path(model_dir).resolve()
+    return _MODELS.get((path, cpu_threads), lambda: open_model(path, cpu_threads))
 
 
 def open_model(model_dir: Path, cpu_threads: int = 0) -> Any:

@@ -20,6 +20,7 @@ import numpy as np
 from ...audio.devices import Audio
 from ...base.config import TtsSettings
 from ...base.errors import EngineError
+from ...base.once import LoadOnce
 from ..models import installed_voices, piper_config, piper_voice_file
 from .base import (
     SentenceSynthesizer,
@@ -106,16 +107,13 @@ def voice_from_path(spec: str) -> PiperVoiceFile | None:
     return _voice_file(path, config)
 
 
-_models_lock = threading.Lock()
-_models: dict[Path, Any] = {}
+_models: LoadOnce[Path, Any] = LoadOnce()
+"""Loaded voices by model file."""
 
 
 def _load(voice: PiperVoiceFile) -> Any:
     """The loaded model of ``voice``, loaded once per process."""
-    with _models_lock:
-        if voice.model not in _models:
-            _models[voice.model] = _load_model(voice)
-        return _models[voice.model]
+    return _models.get(voice.model, lambda: _load_model(voice))
 
 
 def _load_model(voice: PiperVoiceFile) -> Any:
