@@ -8,6 +8,7 @@ import tempfile
 import threading
 import time
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -255,3 +256,30 @@ def test_unknown_output_device_is_a_clean_error(vmic: VirtualMic,
     with pytest.raises(AudioError, match=r"no audio output device matches 'hdmi-99'; output "
                                          r"devices: .*'pulse'.*\(give an index or part of a name"):
         Player("hdmi-99").play(synth.synthesize(SHORT))
+
+
+@pytest.mark.vmic
+def test_a_stopped_stream_leaves_no_speech_being_made(vmic: VirtualMic) -> None:
+    """Stopped while the next sentence is being made, playing waits for that sentence: a voice
+    left running native code on a daemon thread aborted the process at exit (Piper's
+    onnxruntime, "terminate called without an active exception")."""
+    tone = Audio((np.sin(np.arange(16000) / 5) * 8000).astype("<i2").tobytes(), 16000)
+    making = threading.Event()
+    made: list[float] = []
+
+    def chunks() -> Iterator[Audio]:
+        yield tone
+        making.set()
+        time.sleep(1.0)  # a sentence being synthesised
+        made.append(time.monotonic())
+        yield tone
+
+    player = Player()
+    stopper = threading.Thread(target=lambda: (making.wait(5), player.stop()))
+    stopper.start()
+    completed = player.play_stream(chunks())
+    returned = time.monotonic()
+    stopper.join()
+    assert not completed
+    assert made and made[0] <= returned, "play_stream returned while a chunk was being made"
+    assert not any(t.name == "speech-chunks" and t.is_alive() for t in threading.enumerate())

@@ -574,6 +574,8 @@ BACKGROUND_NICE = 10
 """How much lower the CPU priority of speech being made while speech plays is (nice levels)."""
 STALL_S = 10.0
 """A device that asks for no audio for this long while playing is taken to be lost (seconds)."""
+PRODUCER_JOIN_S = 5.0
+"""How long a stopped playback waits for the sentence being made to be done (seconds)."""
 
 
 class _Feeder:
@@ -724,6 +726,7 @@ class Player:
             raise AudioError(f"cannot play on {device.label()}: {_one_line(exc)}") from None
         failure: list[BaseException] = []
         finished = False
+        producer: threading.Thread | None = None
         try:
             tail_s = max(float(stream.latency), self.latency_s) + 0.05
             producer = threading.Thread(target=self._produce, name="speech-chunks", daemon=True,
@@ -738,6 +741,11 @@ class Player:
         finally:
             _close_stream(stream, abort=not finished or self._stopped)
             feeder.cancelled = True
+            if producer is not None and producer.is_alive():
+                # stopped while the next sentence is being made: let it finish (it is dropped),
+                # so that no voice is left running native code when the process exits (Piper's
+                # onnxruntime then aborts the whole process: "terminate called ...")
+                producer.join(timeout=PRODUCER_JOIN_S)
         if self._stopped:
             return False
         if not finished or not feeder.done:
