@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from assistant.app.runtime import load_pack  # noqa: E402
 from assistant.base.config import Settings  # noqa: E402
 from assistant.base.normalize import normalize  # noqa: E402
-from assistant.pack.intents import IntentPack  # noqa: E402
+from assistant.pack.intents import IntentPack, parse_file_text  # noqa: E402
 from assistant.understanding.matcher import Matcher  # noqa: E402
 
 
@@ -98,8 +98,13 @@ def generated_pack(examples: int, per_intent: int = 100, seed: int = 7) -> Inten
             sentences.add(" ".join(words))
         intents.append({"name": f"intent_{i}", "examples": sorted(sentences),
                         "replies": ["ok"]})
-    text = yaml.safe_dump({"language": "en", "intents": intents})
-    return IntentPack.from_yaml(text, "generated.yaml")
+    # in files of 10,000 examples: one file of 100,000 is past the size limit of an intent file
+    chunk = max(1, 10_000 // per_intent)
+    return IntentPack.merge([
+        parse_file_text(yaml.safe_dump({"language": "en", "intents": intents[k : k + chunk]}),
+                        f"generated-{k // chunk}.yaml")
+        for k in range(0, len(intents), chunk)
+    ])
 
 
 def queries_for(pack: IntentPack, count: int, seed: int = 11) -> list[str]:
