@@ -87,7 +87,6 @@ class VoiceLoop:
         self.speaker = speaker
         self.settings = settings
         self.wake = wake
-        self.echo = echo
         self.reminder_check = reminder_check
         self.events: LoopEvents = events or NoEvents()
         self.enter_pressed = enter_pressed

@@ -8,6 +8,11 @@ noise: a buffer of even noise is returned whole.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+
 SAMPLE_RATE = 16000
 """Default rate of the audio (hertz)."""
 SPEECH_RISE_DB = 15.0
@@ -56,13 +61,12 @@ def speech_span(pcm: bytes, rate: int = SAMPLE_RATE) -> tuple[int, int]:
     return first * frame * 2, whole[1] if last == count else last * frame * 2
 
 
-def _grow(energy: object, floor: float, first: int, last: int) -> tuple[int, int]:
+def _grow(level: np.ndarray, floor: float, first: int, last: int) -> tuple[int, int]:
     """Frames ``first``..``last`` grown outwards while the level averaged over
     :data:`EXTEND_S` stays :data:`EXTEND_DB` over ``floor``. The average reaches half a window
     past where the speech ends; that half is taken back."""
     import numpy as np
 
-    level = np.asarray(energy)
     width = max(1, round(EXTEND_S * 50))
     average = 10 * np.log10(np.convolve(10 ** (level / 10), np.ones(width) / width, "same"))
     above = average > floor + EXTEND_DB
