@@ -55,6 +55,13 @@ from assistant.understanding.matcher import Matcher  # noqa: E402
 DATA = ROOT / "bench" / "data"
 SNRS = (20, 10, 5)
 RATE = 16000
+SAFETY_SETS = {
+    "safety_eval.yaml": "taught",
+    "safety_blind7.yaml": "blind, tuned since",
+    "safety_blind8.yaml": "blind, first contact",
+}
+"""The typed safety sets: the project's own (in the probe's training), the seventh blind set
+(no training, but the probe was retrained after its first contact) and the newest blind set."""
 DANGER_WORDS = ("kill", "die", "dead", "suicide", "hurt", "hit", "hits", "abuse", "scared",
                 "afraid", "threat", "threatened", "weapon", "gun", "knife", "rape", "harm")
 """The naive safety baseline: any of these words gets the safety reply."""
@@ -150,7 +157,7 @@ def safety(matcher: Matcher, out: Path) -> tuple[list[str], dict[str, Any]]:
               "baseline: danger words": words}
     figures: dict[tuple[str, str], tuple[float, float]] = {}
     rows = []
-    for name in ("safety_eval.yaml", "safety_blind5.yaml"):
+    for name in SAFETY_SETS:
         data = heldout(name)
         danger = [t for t, _ in data["safety"]]
         near = [t for t, _ in data["near_misses"]]
@@ -160,14 +167,14 @@ def safety(matcher: Matcher, out: Path) -> tuple[list[str], dict[str, Any]]:
             figures[(name, label)] = (recall, alarms)
             rows.append(f"| {name} | {label} | {len(danger)} | {recall:.1%} | {len(near)} | "
                         f"{alarms:.1%} |")
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3.2), sharey=True)
-    for ax, name in zip(axes, ("safety_eval.yaml", "safety_blind5.yaml"), strict=True):
+    fig, axes = plt.subplots(1, len(SAFETY_SETS), figsize=(11, 3.2), sharey=True)
+    for ax, (name, kind) in zip(axes, SAFETY_SETS.items(), strict=True):
         labels = list(judges)
         x = np.arange(len(labels))
         ax.bar(x - 0.2, [figures[(name, lab)][0] for lab in labels], 0.4, label="recall")
         ax.bar(x + 0.2, [figures[(name, lab)][1] for lab in labels], 0.4, label="false alarms")
         ax.set_xticks(x, [lab.replace(": ", ":\n") for lab in labels], fontsize=7)
-        ax.set_title(name.replace(".yaml", "") + (" (taught)" if "eval" in name else " (blind)"))
+        ax.set_title(f"{name.replace('.yaml', '')} ({kind})", fontsize=9)
         ax.set_ylim(0, 1)
     axes[0].legend(fontsize=7)
     fig.tight_layout()
@@ -175,10 +182,12 @@ def safety(matcher: Matcher, out: Path) -> tuple[list[str], dict[str, Any]]:
     plt.close(fig)
     return ["| set | judge | statements | recall | near misses | false alarms |",
             "|---|---|---|---|---|---|", *rows, "", "![safety](report/safety.png)",
-            "", "safety_eval was used in training the probe; safety_blind5 was written by a "
-            "helper who saw nothing of the pack, is in no training, and its first-contact "
-            "figures are in bench/data/safety_blind5_first_contact.txt (before the network "
-            "probe) and safety_blind5_after.txt."], {
+            "", "safety_eval is the project's own set and was used in training the probe. "
+            "The blind sets were written by helper sessions that saw nothing of the pack or "
+            "the code, and are in no training; the probe was retrained after safety_blind7's "
+            "first contact (bench/data/safety_blind7_first_contact.txt, _after.txt), so only "
+            "safety_blind8 is still unseen (bench/data/safety_blind8_first_contact.txt). The "
+            "dialog's spoken check-in (safety_check) is not counted here."], {
                 f"{k[0]}|{k[1]}": v for k, v in figures.items()}
 
 
