@@ -88,3 +88,16 @@ def test_a_pack_not_read_from_files_is_not_cached(tmp_path: Path) -> None:
     assert matcher_cache.cache_key(replace(pack, sources=()), MatcherSettings()) is None
     cached_matcher(replace(pack, sources=()), MatcherSettings(), tmp_path / "cache")
     assert not (tmp_path / "cache").exists()
+
+
+def test_the_assistant_holds_one_copy_of_the_pack(tmp_path: Path) -> None:
+    """The application's pack is the matcher's, also when the matcher came from its cache
+    (loading the files again beside it would keep two packs in memory)."""
+    from assistant.app.assistant import Assistant
+    from assistant.base.config import Settings
+
+    pack_in(tmp_path / "pack")
+    settings = replace(Settings(), default_intents=False, intents_dirs=(tmp_path / "pack",))
+    Assistant(settings).load()  # builds and saves the matcher
+    app = Assistant(settings).load()  # loads it
+    assert app.pack is app.dialog.matcher.pack

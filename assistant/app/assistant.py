@@ -28,7 +28,7 @@ from ..loop.wake import Wake, split_wake
 from ..memory.services import make_services
 from ..pack.intents import IntentPack
 from ..speech.stt import Mode, Recognizer, SecondReading, Transcript, make_recognizer
-from .runtime import load_pack, make_dialog, make_matcher
+from .runtime import make_dialog, make_matcher
 
 if TYPE_CHECKING:
     from ..audio.devices import Device, Microphone
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from ..speech.models import CatalogEntry, InstalledModel
     from ..speech.tts import Speaker, Synthesizer, Voice
     from ..speech.tts.rendered import KeptSentences
+    from ..understanding.matcher import Matcher
 
 log = logging.getLogger(__name__)
 
@@ -142,14 +143,20 @@ class Assistant:
     # ------------------------------------------------------------------------ understanding
 
     @cached_property
+    def matcher(self) -> Matcher:
+        """The matcher for the intent pack (the shipped one unless turned off, then the
+        user's), loaded from its cache when the pack's files have not changed."""
+        return make_matcher(self.settings)
+
+    @property
     def pack(self) -> IntentPack:
-        """The intent pack: the shipped one (unless turned off), then the user's."""
-        return load_pack(self.settings)
+        """The intent pack, as the matcher holds it (one copy in memory)."""
+        return self.matcher.pack
 
     @cached_property
     def dialog(self) -> Dialog:
         """The conversation, with the user's journal and reminder services."""
-        return make_dialog(self.settings, make_matcher(self.settings, self.pack),
+        return make_dialog(self.settings, self.matcher,
                            services=make_services(),
                            deck_state=data_dir() / "prompts_used.json")
 

@@ -111,9 +111,10 @@ def intents(args: argparse.Namespace, settings: Settings) -> int:
     import json
 
     from ..app import lint
+    from ..app.runtime import load_pack
 
     if args.action == "list":
-        rows = lint.pack_rows(Assistant(settings).pack)
+        rows = lint.pack_rows(load_pack(settings))
         if args.json:
             for row in rows:
                 print(json.dumps(row, ensure_ascii=False))
