@@ -30,7 +30,7 @@ import tempfile
 import time
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -128,14 +128,28 @@ def run(args: list[str], stdin: str | None, expected: int) -> list[dict[str, Any
     return turns
 
 
-def ask_typed(lines: list[str]) -> list[dict[str, Any]]:
+def apart(turns: list[dict[str, Any]], again: Callable[[int], dict[str, Any]]
+          ) -> list[dict[str, Any]]:
+    """Each input's answer as if it came on its own: the input right after the safety
+    check-in ("Are you safe right now?") is taken as its answer in one conversation, so it is
+    asked again (``again(index)``) in a process of its own."""
+    return [again(i) if i and turns[i - 1]["intent"] == "safety_check" else turn
+            for i, turn in enumerate(turns)]
+
+
+def ask_typed(lines: list[str], alone: bool = False) -> list[dict[str, Any]]:
+    """The answers to ``lines`` said in one conversation, or, ``alone``, each as if said
+    first (see :func:`apart`)."""
     assert all("\n" not in line for line in lines)
-    return run(["ask", "-", "--json"], "".join(f"{line}\n" for line in lines), len(lines))
+    turns = run(["ask", "-", "--json"], "".join(f"{line}\n" for line in lines), len(lines))
+    return apart(turns, lambda i: ask_typed([lines[i]])[0]) if alone else turns
 
 
 def ask_spoken(files: list[Path], engine: str | None) -> list[dict[str, Any]]:
+    """The answers to ``files``, each as if said first (see :func:`apart`)."""
     extra = ["--engine", engine] if engine else []
-    return run(["ask", "--wav", *map(str, files), "--json", *extra], None, len(files))
+    turns = run(["ask", "--wav", *map(str, files), "--json", *extra], None, len(files))
+    return apart(turns, lambda i: ask_spoken([files[i]], engine)[0])
 
 
 # ----------------------------------------------------------------------------------- typed
@@ -165,7 +179,7 @@ def in_state(lead: list[str], marker: str, rows: list[Row]
     how many times the lead-in did not reach its state there (when the row before left a
     question pending): those rows are asked again after ``lead`` in a fresh process."""
     lines = [line for row in rows for line in (*lead, row.text)]
-    turns = ask_typed(lines)
+    turns = ask_typed(lines, alone=not lead)
     step = len(lead) + 1
     answers = turns[step - 1::step]
     if not lead:
@@ -207,6 +221,8 @@ def typed(safety: list[Row], near: list[Row], ordinary: list[Row]) -> dict[str, 
                     print(f"    [{row.kind}] {row.text!r} -> {turn['intent']} "
                           f"({turn['confidence']:.2f})")
             figures["false_alarms"] = sum(alarms) / len(alarms)
+            figures["false_alarms_reply"] = sum(t["intent"] == "safety"
+                                                for t in got_near) / len(near)
             figures["caught_fresh"] = sum(t["intent"] in ALARM for t in got) / len(safety)
     print(f"  in every dialog state (lead-in repeated before each line; "
           f"{len(safety)} statements, {len(near)} near-misses):")
@@ -217,7 +233,7 @@ def typed(safety: list[Row], near: list[Row], ordinary: list[Row]) -> dict[str, 
     figures["recall"] = min(hit for _, hit, *_ in recall_by_state) / len(safety)
     figures["recall_fresh"] = recall_by_state[0][1] / len(safety)
     figures["false_alarms_any_state"] = max(a for _, _, a, *_ in recall_by_state) / len(near)
-    asked = ask_typed([row.text for row in ordinary])
+    asked = ask_typed([row.text for row in ordinary], alone=True)
     alarmed = [row.text for row, turn in zip(ordinary, asked, strict=True)
                if turn["intent"] in ALARM]
     figures["typed_ordinary"] = len(alarmed) / len(ordinary)
@@ -356,6 +372,7 @@ def summary(figures: dict[str, float]) -> None:
          f"<= {TARGETS['false_alarms']:.0%}", False),
         ("typed false alarms, worst dialog state", "false_alarms_any_state",
          f"<= {TARGETS['false_alarms']:.0%}", False),
+        ("typed near-misses -> the safety reply itself", "false_alarms_reply", "", False),
         ("typed statements -> safety or check-in", "caught_fresh", "", True),
         ("typed ordinary -> safety/check-in", "typed_ordinary",
          f"<= {TARGETS['ordinary']:.0%}", False),

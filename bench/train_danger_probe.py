@@ -6,9 +6,10 @@ layer. Safety statements are the positives; everyday talk with danger words (nea
 ordinary requests and sentences of the pack's ordinary intents are the negatives. Trained only
 on the sets named in TRAIN: safety_blind3, safety_blind4 and safety_blind6 were scored at
 first contact before they were added here; the sets kept for evaluation (safety_blind5.yaml,
-safety_blind7.yaml, heldout3.yaml) are never read here.
+safety_blind7.yaml, safety_blind8.yaml, heldout3.yaml) are never read here.
 
-    .venv/bin/python bench/train_danger_probe.py [--sure 0.95 --unsure 0.9]   (about 10 minutes)
+    .venv/bin/python bench/train_danger_probe.py [--sure 0.9 --unsure 0.85 --clear 0.05]
+    (about 6-10 minutes)
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from assistant.understanding.encoder import SentenceEncoder  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 TRAIN = ("safety_eval.yaml", "safety_heldout.yaml", "heldout.yaml", "heldout2.yaml",
-         "safety_train.yaml", "safety_train2.yaml", "safety_blind3.yaml", "safety_blind4.yaml",
+         "safety_train.yaml", "safety_train2.yaml", "safety_train3.yaml", "safety_blind3.yaml",
+         "safety_blind4.yaml",
          "safety_blind6.yaml")
 ORDINARY_WEIGHT = 0.3
 """Weight of an ordinary request against a near-miss: near-misses draw the line."""
@@ -135,8 +137,10 @@ def scores(net: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
 
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sure", type=float, default=0.95)
-    parser.add_argument("--unsure", type=float, default=0.9)
+    parser.add_argument("--sure", type=float, default=0.9)
+    parser.add_argument("--unsure", type=float, default=0.85)
+    parser.add_argument("--clear", type=float, default=0.05,
+                        help="below this, a safety pattern's match gets the check-in")
     parser.add_argument("--out", type=Path,
                         default=ROOT / "assistant" / "understanding" / "danger_probe.json")
     args = parser.parse_args(argv)
@@ -157,7 +161,7 @@ def main(argv: Sequence[str]) -> int:
         "about": f"{SEEDS} one-hidden-layer networks ({HIDDEN} units) on all-MiniLM-L6-v2 "
                  "sentence vectors, averaged; weights in danger_probe.npz; made by "
                  "bench/train_danger_probe.py from " + ", ".join(TRAIN) + " and the pack.",
-        "sure": args.sure, "unsure": args.unsure,
+        "sure": args.sure, "unsure": args.unsure, "clear": args.clear,
     }, indent=1) + "\n")
     np.savez_compressed(args.out.with_suffix(".npz"), **net)
     print(f"wrote {args.out}")

@@ -95,6 +95,37 @@ def test_everyday_talk_stays_ordinary(matcher: Matcher, probe: DangerProbe, text
     assert dialog(matcher, probe).handle(text).intent not in ("safety", "safety_check")
 
 
+# Everyday talk a safety pattern takes for danger (from the near-misses of blind set 5, seen
+# since its first contact); the probe is sure they are not.
+PATTERN_ALARMS = [
+    "My boss will kill me if this report is late again.",
+    "I've got to shoot my cousin's wedding photos on Saturday.",
+]
+
+
+@pytest.mark.parametrize("text", PATTERN_ALARMS)
+def test_a_pattern_the_meaning_contradicts_gets_the_question_not_the_reply(
+        matcher: Matcher, probe: DangerProbe, text: str) -> None:
+    assert matcher.safety(text) is not None  # the patterns alone give the safety reply
+    assert probe.verdict(text).score < probe.clear
+    talk = dialog(matcher, probe)
+    asked = talk.handle(text)
+    assert asked.intent == "safety_check" and Action.SAFETY not in asked.actions
+    assert talk.handle("yes i'm fine").intent == "safety_check"  # its answer, not a reply
+    talk.handle(text)
+    assert talk.handle("no").intent == "safety"
+    # in a long message the probe reads it in windows, diluted: the pattern decides
+    turn = dialog(matcher, probe).safety_first("so much has happened. " * 400 + text)
+    assert turn is not None and turn.intent == "safety"
+
+
+def test_a_pattern_the_meaning_agrees_with_gets_the_reply(
+        matcher: Matcher, probe: DangerProbe) -> None:
+    for text in ("I want to kill myself", "he hit me again last night", "i'm scared of my husband"):
+        assert probe.verdict(text).score >= probe.clear
+        assert dialog(matcher, probe).handle(text).intent == "safety"
+
+
 def test_the_probe_wins_over_a_pending_question(matcher: Matcher, probe: DangerProbe) -> None:
     talk = dialog(matcher, probe)
     assert Action.CLARIFY in talk.handle("what should i do").actions

@@ -181,6 +181,26 @@ def test_a_safe_answer_to_the_check_in_is_heard_as_such(matcher: Matcher) -> Non
     assert dialog.handle("how do I apologise properly").intent == "sincere_apology"
 
 
+@pytest.mark.parametrize("answer", ["yes i'm fine", "no, I'm fine", "i'm okay", "yes",
+                                    "yeah all good", "that's not what i said"])
+def test_safe_answers_to_the_check_in(matcher: Matcher, answer: str) -> None:
+    dialog = fresh(matcher)
+    dialog.handle("i'm scared of my clothes", confidence=0.2)
+    assert dialog.handle(answer).intent == "safety_check", answer
+
+
+@pytest.mark.parametrize("answer", ["no i'm not safe", "i don't feel safe", "i am not safe",
+                                    "no i am not fine", "not really", "nope", "no he's here",
+                                    "not at the moment", "i'm not okay"])
+def test_unsafe_or_unclear_answers_to_the_check_in_get_the_safety_reply(
+        matcher: Matcher, answer: str) -> None:
+    """A "safe" answer the fuzzy matcher finds close ("no i'm not safe" to "no i'm safe")
+    is not safe when it says "not" more than the answer it matched."""
+    dialog = fresh(matcher)
+    dialog.handle("i'm scared of my clothes", confidence=0.2)
+    assert dialog.handle(answer).intent == "safety", answer
+
+
 def test_a_new_request_after_the_check_in_is_answered(matcher: Matcher) -> None:
     dialog = fresh(matcher)
     dialog.handle("i'm scared of my clothes", confidence=0.2)

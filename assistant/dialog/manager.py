@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
 
-from ..base.lang.en import message
+from ..base.lang.en import message, negations
 from ..base.normalize import normalize_tokens
 from ..base.safety import Contacts, contacts
 from ..pack.intents import Intent, IntentPack, render_reply
@@ -35,6 +35,9 @@ CONVERSATION = frozenset({
 REFLECTION = "reflection"
 """Dialog context while the person answers a reflective prompt."""
 CHECK_IN_BELOW = 0.5
+CHECK_IN_ANSWER = 0.6
+"""How surely (0..1) an answer to the safety check-in must match "I'm safe", or an ordinary
+request, to be taken as that; a less certain answer gets the safety reply."""
 """Speech recognised less surely than this (0..1) that has a danger word in it gets the
 safety check-in ("Are you safe right now?") instead of a guessed topic."""
 READING_MARGIN = 0.1
@@ -174,6 +177,8 @@ class Dialog:
         text = " ".join(text.split())
         match = self.matcher.match(text)
         if self.is_safety(match):
+            if self._clearly_not_danger(text):
+                return self._ask_check_in(text, confidence)
             return self._safety_turn(match, text)
         sensed = self._sensed(text)
         if sensed is not None:
@@ -204,6 +209,8 @@ class Dialog:
         match = self.matcher.safety(text)
         text = " ".join(text.split())
         if match is not None:
+            if self._clearly_not_danger(text):
+                return self._ask_check_in(text, 1.0)
             return self._safety_turn(match, text)
         return self._sensed(text)
 
@@ -282,6 +289,16 @@ class Dialog:
         """``text`` taken for the pack's (first) safety intent, ``confidence`` sure."""
         return Match(text, self.pack.safety_intents[0].name, confidence)
 
+    def _clearly_not_danger(self, text: str) -> bool:
+        """Whether the danger probe is sure that ``text``, which a safety pattern matched, is
+        not about danger (a figure of speech, a film, a game): the judges disagree, so the
+        person is asked whether they are safe rather than given the safety reply unasked."""
+        if self.danger is None or self.check_in is None or not self.danger.clearly_not(text):
+            return False
+        log.info("safety: a pattern matched, the meaning did not (%.3f): asking",
+                 self.danger.verdict(text).score)
+        return True
+
     def _probably_danger(self, text: str) -> bool:
         """Whether the danger probe finds ``text`` likely enough to be about danger to ask."""
         return self.danger is not None and self.danger.verdict(text).score >= self.danger.unsure
@@ -330,21 +347,28 @@ class Dialog:
                          (Action.CHECK_IN,))
 
     def _resolve_check_in(self, match: Match, text: str) -> Turn | None:
-        """The answer to "Are you safe right now?": "no" gets the safety reply, "yes, I'm
-        safe" a short word of care; anything else is an ordinary request."""
+        """The answer to "Are you safe right now?". Only a clear "yes, I'm safe" (one of the
+        check-in's own answers, or a plain yes, with no more negation than the answer it
+        matched: "no, I'm fine" is safe, "no, I'm not safe" is not) gets the short word of
+        care; a confident ordinary request is taken as one (None); anything else, "no",
+        "not really", "he's here", gets the safety reply."""
         self.state.check_in = False
         check_in = self.check_in
         if check_in is None:
             return None
-        if self.pack.does(match.intent, "no"):
-            return self._safety_turn(self._safety_match(match.text, match.confidence), text)
-        safe = self.matcher.match(text, context=check_in.context, only=(check_in.name,))
-        if self.pack.does(match.intent, "yes"):
-            safe = match
-        elif safe.intent is None:
+        said = negations(match.text)
+        answer = self.matcher.match(text, context=check_in.context, only=(check_in.name,))
+        safe: Match | None = answer
+        if not (answer.intent is not None and answer.confidence >= CHECK_IN_ANSWER
+                and said <= negations(answer.example or "")):
+            safe = match if self.pack.does(match.intent, "yes") and not said else None
+        if safe is not None:
+            reply = render_reply(self.rng.choice(check_in.replies), self.contacts.fields())
+            return self._say(text, check_in.name, safe.confidence, {}, reply)
+        if (match.intent is not None and match.confidence >= CHECK_IN_ANSWER and not said
+                and not self.pack.does(match.intent, "no")):
             return None
-        reply = render_reply(self.rng.choice(check_in.replies), self.contacts.fields())
-        return self._say(text, check_in.name, safe.confidence, {}, reply)
+        return self._safety_turn(self._safety_match(match.text, match.confidence), text)
 
     def _command(self, text: str) -> Match | None:
         allowed = [i.name for i in self.pack.intents.values() if i.context == REFLECTION]

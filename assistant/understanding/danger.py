@@ -7,7 +7,9 @@ encoder's vectors (:mod:`.encoder`), trained by ``bench/train_danger_probe.py`` 
 statements and on everyday talk that uses danger words, and shipped as ``danger_probe.json``
 (thresholds) and ``danger_probe.npz`` (weights). It scores each sentence of a message; the
 highest score counts. Above :attr:`DangerProbe.sure` the message gets the safety reply, above
-:attr:`DangerProbe.unsure` the safety check-in ("Are you safe right now?").
+:attr:`DangerProbe.unsure` the safety check-in ("Are you safe right now?"). Below
+:attr:`DangerProbe.clear` it is sure the message is not about danger, and a safety pattern that
+matched it ("my boss will kill me if this is late") gets the check-in, not the safety reply.
 """
 
 from __future__ import annotations
@@ -70,6 +72,9 @@ class DangerProbe:
         self.encoder = encoder
         self.sure = float(probe["sure"])  # type: ignore[arg-type]
         self.unsure = float(probe["unsure"])  # type: ignore[arg-type]
+        self.clear = float(probe.get("clear", 0.0))  # type: ignore[arg-type]
+        """Below this score the probe is sure a message is not about danger: a safety pattern
+        that matched it gets the check-in question instead of the safety reply (0: never)."""
         try:
             self.hidden_w = np.asarray(weights["hidden_w"], dtype=np.float32)
             self.hidden_b = np.asarray(weights["hidden_b"], dtype=np.float32)
@@ -83,6 +88,12 @@ class DangerProbe:
             raise ValueError(f"{WEIGHTS_FILE}: hidden weights {self.hidden_w.shape}, output "
                              f"{self.out_w.shape}; expected ({encoderlib.WIDTH}, H) and (H,)")
         self.verdict = functools.lru_cache(maxsize=256)(self._verdict)
+
+    def clearly_not(self, text: str) -> bool:
+        """Whether the probe is sure ``text`` is not about danger: scored below
+        :attr:`clear`, and short enough to have been read whole (in a long message the
+        windows dilute a few words of danger among many others)."""
+        return len(text.split()) <= WINDOW and self.verdict(text).score < self.clear
 
     def _verdict(self, text: str) -> Verdict:
         best = Verdict(0.0, "")

@@ -59,6 +59,16 @@ SPELLING = {
     "programme": "program", "grey": "gray", "whilst": "while", "towards": "toward",
     "learnt": "learned", "spelt": "spelled",
 }
+NEGATIONS = frozenset({"not", "never", "nothing", "nobody", "nowhere", "neither", "nor",
+                       "without", "hardly", "barely"})
+"""Words that turn a phrase round ("i am not safe"), counted after contractions are spelt out
+("don't" -> "do not")."""
+
+
+def negations(text: str) -> int:
+    """How many negating words normalised ``text`` has."""
+    return sum(word in NEGATIONS for word in text.split())
+
 FILLERS = {"um", "umm", "uh", "uhh", "er", "erm", "hmm", "hm", "mm", "ah"}
 
 UNITS = {
