@@ -74,10 +74,6 @@ class FestivalSynthesizer(SentenceSynthesizer):
         self._rate = clamp_rate(rate, MIN_RATE, MAX_RATE)
         self._volume = check_volume(volume)
 
-    @classmethod
-    def from_settings(cls, settings: TtsSettings) -> FestivalSynthesizer:
-        return cls(settings.voice, settings.rate, settings.volume)
-
     @staticmethod
     def _choose(spec: str | None) -> str:
         voices = installed_voices()
@@ -128,7 +124,7 @@ def available() -> bool:
 
 
 def make(settings: TtsSettings) -> Synthesizer:
-    return FestivalSynthesizer.from_settings(settings)
+    return FestivalSynthesizer(settings.voice, settings.rate, settings.volume)
 
 
 def preload(settings: TtsSettings) -> None:

@@ -186,10 +186,6 @@ class PiperSynthesizer(SentenceSynthesizer):
         self._rate = clamp_rate(rate, MIN_RATE, MAX_RATE)
         self._volume = check_volume(volume)
 
-    @classmethod
-    def from_settings(cls, settings: TtsSettings) -> PiperSynthesizer:
-        return cls(settings.voice, settings.rate, settings.volume)
-
     @property
     def voice(self) -> str | None:
         return self._file.voice.id
@@ -240,7 +236,7 @@ MISSING_NOTE = ("the neural voice (Piper) is not installed, so espeak-ng speaks;
 
 
 def make(settings: TtsSettings) -> Synthesizer:
-    return PiperSynthesizer.from_settings(settings)
+    return PiperSynthesizer(settings.voice, settings.rate, settings.volume)
 
 
 def preload(settings: TtsSettings) -> None:

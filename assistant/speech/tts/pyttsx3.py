@@ -118,10 +118,6 @@ class Pyttsx3Synthesizer(SentenceSynthesizer):
         self.set_rate(rate)
         self.set_volume(volume)
 
-    @classmethod
-    def from_settings(cls, settings: TtsSettings) -> Pyttsx3Synthesizer:
-        return cls(settings.voice, settings.rate, settings.volume)
-
     @property
     def voice(self) -> str | None:
         return self._voice
@@ -193,7 +189,7 @@ def available() -> bool:
 
 
 def make(settings: TtsSettings) -> Synthesizer:
-    return Pyttsx3Synthesizer.from_settings(settings)
+    return Pyttsx3Synthesizer(settings.voice, settings.rate, settings.volume)
 
 
 def preload(settings: TtsSettings) -> None:
