@@ -35,11 +35,11 @@ CONVERSATION = frozenset({
 REFLECTION = "reflection"
 """Dialog context while the person answers a reflective prompt."""
 CHECK_IN_BELOW = 0.5
+"""Speech recognised less surely than this (0..1) that has a danger word in it gets the
+safety check-in ("Are you safe right now?") instead of a guessed topic."""
 CHECK_IN_ANSWER = 0.6
 """How surely (0..1) an answer to the safety check-in must match "I'm safe", or an ordinary
 request, to be taken as that; a less certain answer gets the safety reply."""
-"""Speech recognised less surely than this (0..1) that has a danger word in it gets the
-safety check-in ("Are you safe right now?") instead of a guessed topic."""
 READING_MARGIN = 0.1
 """Another reading of speech (a second recogniser's) is acted on instead of the first only when
 it matches an intent this much more surely (0..1), or the first matches none."""
