@@ -38,10 +38,9 @@ def load_pack(settings: Settings) -> IntentPack:
 log = logging.getLogger(__name__)
 
 
-def make_matcher(settings: Settings, pack: IntentPack | None = None) -> Matcher:
+def make_matcher(settings: Settings) -> Matcher:
     start = time.perf_counter()
-    matcher = cached_matcher(pack or load_pack(settings), settings.matcher,
-                             cache_dir() / "matcher")
+    matcher = cached_matcher(load_pack(settings), settings.matcher, cache_dir() / "matcher")
     log.info("loaded %d intents (%d example sentences) in %.2f s", len(matcher.intents),
              len(matcher.examples), time.perf_counter() - start)
     return matcher
