@@ -177,9 +177,7 @@ class Dialog:
         text = " ".join(text.split())
         match = self.matcher.match(text)
         if self.is_safety(match):
-            if self._clearly_not_danger(text):
-                return self._ask_check_in(text, confidence)
-            return self._safety_turn(match, text)
+            return self._pattern_safety(match, text, confidence)
         sensed = self._sensed(text)
         if sensed is not None:
             return sensed
@@ -209,9 +207,7 @@ class Dialog:
         match = self.matcher.safety(text)
         text = " ".join(text.split())
         if match is not None:
-            if self._clearly_not_danger(text):
-                return self._ask_check_in(text, 1.0)
-            return self._safety_turn(match, text)
+            return self._pattern_safety(match, text, 1.0)
         return self._sensed(text)
 
     def start_reflection(self, intro: str | None = None) -> Turn:
@@ -289,15 +285,16 @@ class Dialog:
         """``text`` taken for the pack's (first) safety intent, ``confidence`` sure."""
         return Match(text, self.pack.safety_intents[0].name, confidence)
 
-    def _clearly_not_danger(self, text: str) -> bool:
-        """Whether the danger probe is sure that ``text``, which a safety pattern matched, is
-        not about danger (a figure of speech, a film, a game): the judges disagree, so the
-        person is asked whether they are safe rather than given the safety reply unasked."""
+    def _pattern_safety(self, match: Match, text: str, confidence: float) -> Turn:
+        """The safety reply for ``text``, which a safety pattern matched; but when the danger
+        probe is sure it is not about danger (a figure of speech, a film, a game), the judges
+        disagree, and the person is asked whether they are safe rather than given the safety
+        reply unasked."""
         if self.danger is None or self.check_in is None or not self.danger.clearly_not(text):
-            return False
+            return self._safety_turn(match, text)
         log.info("safety: a pattern matched, the meaning did not (%.3f): asking",
                  self.danger.verdict(text).score)
-        return True
+        return self._ask_check_in(text, confidence)
 
     def _probably_danger(self, text: str) -> bool:
         """Whether the danger probe finds ``text`` likely enough to be about danger to ask."""
