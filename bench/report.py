@@ -58,11 +58,12 @@ RATE = 16000
 SAFETY_SETS = {
     "safety_eval.yaml": "taught",
     "safety_blind7.yaml": "blind, tuned since",
-    "safety_blind8.yaml": "blind, not tuned on",
+    "safety_blind8.yaml": "blind, tuned since",
+    "safety_blind9.yaml": "blind, not tuned on",
 }
-"""The typed safety sets: the project's own (in the probe's training), the seventh blind set
-(no training, but the probe was retrained after its first contact) and the newest blind set (no
-training, nothing tuned on it; its first-contact figures are kept beside it)."""
+"""The typed safety sets: the project's own (in the probe's training), two earlier blind sets
+(no training, but the probe was retrained after their first contact) and the newest blind set
+(no training, nothing tuned on it; its first-contact figures are kept beside it)."""
 DANGER_WORDS = ("kill", "die", "dead", "suicide", "hurt", "hit", "hits", "abuse", "scared",
                 "afraid", "threat", "threatened", "weapon", "gun", "knife", "rape", "harm")
 """The naive safety baseline: any of these words gets the safety reply."""
@@ -185,10 +186,10 @@ def safety(matcher: Matcher, out: Path) -> tuple[list[str], dict[str, Any]]:
             "|---|---|---|---|---|---|", *rows, "", "![safety](report/safety.png)",
             "", "safety_eval is the project's own set and was used in training the probe. "
             "The blind sets were written by helper sessions that saw nothing of the pack or "
-            "the code, and are in no training; the probe was retrained after safety_blind7's "
-            "first contact (bench/data/safety_blind7_first_contact.txt, _after.txt); nothing was "
-            "tuned on safety_blind8 (its first contact, before the third training batch: "
-            "bench/data/safety_blind8_first_contact.txt). The "
+            "the code, and are in no training; the probe was retrained after the first contact "
+            "of safety_blind7 and safety_blind8 (bench/data/safety_blind*_first_contact.txt, "
+            "_after.txt); nothing was tuned on safety_blind9 (its first contact, before the "
+            "fourth training batch: bench/data/safety_blind9_first_contact.txt). The "
             "dialog's spoken check-in (safety_check) is not counted here."], {
                 f"{k[0]}|{k[1]}": v for k, v in figures.items()}
 

@@ -6,7 +6,8 @@ layer. Safety statements are the positives; everyday talk with danger words (nea
 ordinary requests and sentences of the pack's ordinary intents are the negatives. Trained only
 on the sets named in TRAIN: safety_blind3, safety_blind4 and safety_blind6 were scored at
 first contact before they were added here; the sets kept for evaluation (safety_blind5.yaml,
-safety_blind7.yaml, safety_blind8.yaml, heldout3.yaml) are never read here.
+safety_blind7.yaml, safety_blind8.yaml, safety_blind9.yaml, heldout3.yaml) are never read
+here.
 
     .venv/bin/python bench/train_danger_probe.py [--sure 0.9 --unsure 0.85 --clear 0.05]
     (about 6-10 minutes)
@@ -35,7 +36,8 @@ from assistant.understanding.encoder import SentenceEncoder  # noqa: E402
 
 DATA = ROOT / "bench" / "data"
 TRAIN = ("safety_eval.yaml", "safety_heldout.yaml", "heldout.yaml", "heldout2.yaml",
-         "safety_train.yaml", "safety_train2.yaml", "safety_train3.yaml", "safety_blind3.yaml",
+         "safety_train.yaml", "safety_train2.yaml", "safety_train3.yaml", "safety_train4.yaml",
+         "safety_blind3.yaml",
          "safety_blind4.yaml",
          "safety_blind6.yaml")
 ORDINARY_WEIGHT = 0.3
