@@ -5,7 +5,11 @@
   from the end of speech as the microphone heard it (the trailing silence the loop waited for
   included), and from the moment the loop decided the request was complete.
 
-    .venv/bin/python bench/voice.py [--requests N] [--prepared]
+    .venv/bin/python bench/voice.py [--requests N] [--prepared] [--own-words]
+
+``--own-words``: the requests are held-out sentences (bench/data/heldout3.yaml) instead of the
+pack's own phrases; the phrase model is then rarely sure of a whole request at its first pause,
+and the loop waits out the full end-of-speech silence more often.
 """
 
 from __future__ import annotations
@@ -34,6 +38,17 @@ REQUESTS = [
     "can trust really be rebuilt after an affair",
     "give me a reflection prompt",
 ]
+
+
+def own_words(count: int) -> list[str]:
+    """``count`` held-out requests, the same ones every run."""
+    import random
+
+    import yaml
+
+    data = yaml.safe_load((ROOT / "bench" / "data" / "heldout3.yaml").read_text())
+    sentences = [text for text, intent in data["paraphrases"] if intent not in (None, "safety")]
+    return random.Random(3).sample(sentences, count)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -76,7 +91,8 @@ def startup(vmic: object, env: dict[str, str]) -> tuple[float, float]:
 
 
 def latencies(vmic: object, count: int, directory: Path, settings: Settings | None = None,
-              prepared: bool = False) -> tuple[list[float], list[float], list[float]]:
+              prepared: bool = False, requests: list[str] | None = None,
+              ) -> tuple[list[float], list[float], list[float]]:
     """Per request: (real end of speech -> reply audio, detected end -> reply audio, reply
     text -> reply audio) seconds, with ``settings`` (default: the defaults); ``prepared``:
     every reply said once and kept first (``say --prepare``), else each reply is made when it
@@ -128,7 +144,8 @@ def latencies(vmic: object, count: int, directory: Path, settings: Settings | No
     real, detected, from_text = [], [], []
     try:
         for index in range(count):
-            text = REQUESTS[index % len(REQUESTS)]
+            said = requests or REQUESTS
+            text = said[index % len(said)]
             wav = synthesize(text, directory / f"r{index}.wav", silence_s=0.2)
             marks.clear()
             done = threading.Event()
@@ -156,6 +173,7 @@ def main(argv: list[str]) -> None:
 
     count = int(argv[argv.index("--requests") + 1]) if "--requests" in argv else 8
     prepared = "--prepared" in argv
+    requests = own_words(count) if "--own-words" in argv else None
     with TemporaryDirectory() as tmp, VirtualMic() as vmic:
         env = {**os.environ, **vmic.env, "TRUST_ASSISTANT_CONFIG_DIR": f"{tmp}/config",
                "TRUST_ASSISTANT_DATA_DIR": f"{tmp}/data"}
@@ -165,11 +183,13 @@ def main(argv: list[str]) -> None:
             ready, rss = startup(vmic, env)
             print(f"listen start-up to ready, {run}: {ready:.2f} s   peak RSS {rss:.0f} MB "
                   "(targets: < 3 s; < 800 MB with Whisper and Piper)", flush=True)
-        real, detected, from_text = latencies(vmic, count, Path(tmp), prepared=prepared)
+        real, detected, from_text = latencies(vmic, count, Path(tmp), prepared=prepared,
+                                              requests=requests)
         if not real:
             print("latency: no turn completed")
             return
-        print(f"end of speech -> first reply audio, {len(real)} requests, "
+        print(f"end of speech -> first reply audio, {len(real)} requests"
+              + (" in people's own words (held-out), " if requests else " (pack phrases), ")
               + ("every reply said once and kept first (say --prepare):" if prepared else
                  "each reply made when first said:"))
         print(f"  from the end of speech (heard):  median {statistics.median(real) * 1000:5.0f} ms"

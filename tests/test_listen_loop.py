@@ -183,3 +183,75 @@ def test_the_wake_phrase_alone_is_a_greeting_when_every_utterance_is_a_request(
     woken = VoiceLoop(dialog, recognizer, RecordedMicrophone(b""), None,  # type: ignore[arg-type]
                       settings.listen, wake="wake")
     assert woken._addressed(heard) is None
+
+
+def _whisper_calls(recognizer: object, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Lengths (bytes) of the audio the second engine is asked to read, in order; a negative
+    number for the whole request when the loop asks for its second reading."""
+    from assistant.speech.stt.twopass import TwoPassRecognizer
+
+    if not isinstance(recognizer, TwoPassRecognizer):
+        pytest.skip("needs Whisper beside the phrase engine")
+    whisper = recognizer.whisper
+    read = whisper.transcribe
+    calls: list[int] = []
+
+    def counted(pcm: bytes, mode: str = "command") -> object:
+        calls.append(len(pcm))
+        return read(pcm, mode)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(whisper, "transcribe", counted)
+    refine = recognizer.refine
+
+    def refined(pcm: bytes, first: object) -> object:
+        calls.append(-len(pcm))
+        return refine(pcm, first)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recognizer, "refine", refined)
+    return calls
+
+
+def _one_request(loop_parts: tuple[object, object], settings: Settings, pcm: bytes,
+                 capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
+    dialog, recognizer = loop_parts
+    dialog.end_reflection()  # type: ignore[attr-defined]
+    dialog.state = type(dialog.state)()  # type: ignore[attr-defined]
+    loop = VoiceLoop(dialog, recognizer, RecordedMicrophone(pcm), None,  # type: ignore[arg-type]
+                     settings.listen, wake="always", events=TerminalEvents(as_json=True))
+    loop.run(turns=1, timeout_s=20)
+    turns = [json.loads(line) for line in capsys.readouterr().out.splitlines()
+             if line.startswith("{")]
+    assert len(turns) == 1, turns
+    return turns[0]
+
+
+def test_whisper_reads_a_request_at_its_pause_and_is_not_asked_again(
+    loop_parts: tuple[object, object], settings: Settings, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Whisper starts on a request at the short pause after it, while the loop waits out the
+    end-of-speech silence; its reading then answers the request, not a second decode."""
+    calls = _whisper_calls(loop_parts[1], monkeypatch)
+    pcm = spoken(tmp_path, "i lied about where i was so how do i tell my wife", pause_s=0.3)
+    turn = _one_request(loop_parts, settings, pcm, capsys)
+    assert {"lied", "wife"} <= set(str(turn["text"]).split()) and turn["intent"], turn
+    # read once, at the pause, before the loop asked for the second reading (the request
+    # ended there when the phrase model already heard a whole request, else 0.5 s later)
+    assert len(calls) == 2 and 0 < calls[0] <= -calls[1], calls
+
+
+def test_speech_after_the_pause_is_read_with_the_rest(
+    loop_parts: tuple[object, object], settings: Settings, tmp_path: Path,
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pause mid-request (longer than the short pause, shorter than the end): what Whisper
+    read at it is not the request; the request is read again with its second half."""
+    calls = _whisper_calls(loop_parts[1], monkeypatch)
+    pause = max(settings.listen.early_end_s or 0.3, 0.3) + 0.2
+    parts = [read_wav(synthesize(text, tmp_path / f"p{i}.wav", "en-us", 165))
+             for i, text in enumerate(["i want to know", "how long rebuilding trust takes"])]
+    gap = bytes(int(pause * 16000) * 2)
+    turn = _one_request(loop_parts, settings, bytes(8000) + parts[0] + gap + parts[1], capsys)
+    assert {"long", "takes"} & set(str(turn["text"]).split()), turn
+    reads = [n for n in calls if n > 0]  # read again at the pause after the second part
+    assert len(reads) >= 2 and reads[-1] > reads[0], calls

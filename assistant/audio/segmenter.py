@@ -68,6 +68,12 @@ class Segmenter:
         self._frames = 0
         self.in_speech = False
 
+    @property
+    def silent_s(self) -> float:
+        """How long the audio has been silent up to now, inside an utterance or at its end
+        (seconds)."""
+        return self._silent_run * self.frame_s
+
     def reset(self) -> None:
         """Forget any partial utterance (for example after the assistant spoke)."""
         self._buffer = self._judge = b""

@@ -10,7 +10,7 @@ import time
 from ..audio.segmenter import Event, Segment, Segmenter
 from ..base.normalize import normalize
 from ..dialog.manager import Dialog
-from ..speech.stt import Mode, PhraseListener, Recognizer, Transcript
+from ..speech.stt import Mode, PhraseListener, Recognizer, SecondReading, Transcript
 from .events import LoopEvents, Utterance
 from .wake import split_wake
 
@@ -43,6 +43,8 @@ class Hearing:
         self._heard_before = ""
         self._phrase_from = 0
         """Where in ``_audio`` the phrase being heard began (free-form speech)."""
+        self._read_ahead = 0
+        """Bytes of the request read ahead by the second engine at its last pause (0: none)."""
 
     def hear(self, segment: Segment, mode: Mode, barge_in: bool = False) -> Utterance | None:
         """Feed ``segment`` to the recogniser; the utterance once it is whole (at its end, or
@@ -51,6 +53,7 @@ class Hearing:
             self.recognizer.start(mode)
             self._audio, self._partial, self._heard_before = [], "", ""
             self._phrase_from = 0
+            self._ahead(None)
             self.events.status("hearing...")
         if segment.event in (Event.START, Event.AUDIO) and segment.pcm:
             self._audio.append(segment.pcm)
@@ -73,6 +76,8 @@ class Hearing:
                                               self._phrase(result.text, Event.END)[0])))
                 return self._utterance(text, result.confidence, barge_in,
                                        self.segmenter.settings.end_silence_s)
+            if self._read_ahead:
+                self._check_read_ahead()
             if self._heard_before:  # decoded in two parts: decode the whole again
                 self.recognizer.finish()
                 result = self.recognizer.transcribe(b"".join(self._audio), mode)
@@ -128,9 +133,26 @@ class Hearing:
         command = self.dialog.session_command(normalize(text))
         return command is not None and not self.dialog.pack.intents[command].safety
 
+    def _ahead(self, pcm: bytes | None) -> None:
+        """Have the second engine (Whisper) start reading ``pcm`` (the request up to a pause)
+        now; ``None``: forget what it read ahead."""
+        if isinstance(self.recognizer, SecondReading):
+            self.recognizer.read_ahead(pcm)
+            self._read_ahead = len(pcm or b"")
+
+    def _check_read_ahead(self) -> None:
+        """At the end of a request: forget the reading made at the last pause if speech came
+        after it (the segmenter's silence at the end is shorter than the audio since)."""
+        heard = sum(len(part) for part in self._audio)
+        silent = int(self.segmenter.silent_s * self.recognizer.sample_rate) * 2
+        if heard - silent > self._read_ahead:
+            self._ahead(None)
+
     def _pause(self, mode: Mode, barge_in: bool) -> Utterance | None:
         """A short pause: if what was said so far is already a whole request, it is the
-        utterance (no need to wait for the full end-of-speech silence)."""
+        utterance (no need to wait for the full end-of-speech silence). The second engine
+        starts reading it at once, in case it is over."""
+        self._ahead(b"".join(self._audio))
         result = self.recognizer.finish()
         if self._complete(result.text):
             self.segmenter.end_now()

@@ -73,6 +73,12 @@ class SecondReading(Protocol):
     def read_twice(self, pcm: bytes) -> Transcript:
         """Both readings of a whole request at once."""
 
+    def read_ahead(self, pcm: bytes | None) -> None:
+        """Start the second engine's reading of ``pcm`` now, in the background: the speaker
+        has paused, and the request is probably over. :meth:`refine` of the same audio, or
+        of it with only silence after it, then takes that reading instead of decoding again.
+        ``None``: forget any such reading (speech went on after the pause)."""
+
 
 @dataclass(frozen=True)
 class EngineChoice:
