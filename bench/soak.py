@@ -10,14 +10,16 @@ the microphone serves a generated stream as fast as it is read, and replies are 
 (playback cannot go faster than real time; the voices are measured by bench/tts_voice.py).
 
 The stream repeats, in a seeded random order: a request (a held-out sentence, spoken by
-espeak-ng in one of several voices and rates), silence (2-20 s), and now and then noise (white,
-pink or brown, 3-30 s, at several levels). Printed: requests answered (a turn while the request
-was being heard or within 4 s after it; after a reflection prompt the request is the answer,
-kept about 7.5 s later, once the answer's end silence and the wait after it have passed), turns
-heard in noise or silence, the loop's speed against real time, and the process's memory (RSS),
-open files and threads from the end of the warm-up (the first tenth, at least 5 minutes) to
-the end. Pass: no crash, every request
-answered, RSS growth under 10 %, no files or threads leaked.
+espeak-ng in one of several voices and rates), silence (3-20 s: a person who has just answered a
+reflection prompt leaves more than the answer's end silence, 2.5 s, before asking something
+else, or the request is heard as more of the answer), and now and then noise (white, pink or
+brown, 3-30 s, at several levels, then 3 s of silence). Printed: requests answered (a turn while
+the request was being heard or within 4 s after it; after a reflection prompt the request is the
+answer, kept about 7.5 s later, once the answer's end silence and the wait after it have
+passed), turns heard in noise or silence, the loop's speed against real time, and the process's
+memory (RSS), open files and threads from the end of the warm-up (the first tenth, at least 5
+minutes) to the end. Pass: no crash, every request answered, RSS growth under 10 %, no files or
+threads leaked.
 """
 
 from __future__ import annotations
@@ -53,6 +55,9 @@ VOICES = [("en-us", 165), ("en-gb", 150), ("en-us+f2", 175), ("en-us+m3", 145),
           ("en-gb-x-rp", 160), ("en-us+f4", 185)]
 ANSWER_WINDOW_S = 4.0
 MAX_RSS_GROWTH = 0.10
+MIN_GAP_S = 3.0
+"""Shortest silence after a request or a noise (seconds): more than a reflection answer's end
+silence (2.5 s), the longest pause within an utterance."""
 
 
 @dataclass
@@ -103,16 +108,17 @@ def build_stream(minutes: float, seed: int, directory: Path) -> Stream:
         requests.append((total / RATE, (total + len(speech) // 2) / RATE, sentences[index]))
         parts.append(speech)
         total += len(speech) // 2
-        gap = float(rng.uniform(2.0, 20.0))
+        gap = float(rng.uniform(MIN_GAP_S, 20.0))
         parts.append(bytes(int(gap * RATE) * 2))
         total += int(gap * RATE)
         stream.silence_s += gap
         if rng.random() < 0.3:
             seconds = float(rng.uniform(3.0, 30.0))
-            parts += [_noise(rng, seconds), bytes(RATE * 2 * 2)]  # noise, then 2 s of silence
-            total += int(seconds * RATE) + RATE * 2
+            after = int(MIN_GAP_S * RATE)
+            parts += [_noise(rng, seconds), bytes(after * 2)]  # noise, then silence
+            total += int(seconds * RATE) + after
             stream.noise_s += seconds
-            stream.silence_s += 2.0
+            stream.silence_s += MIN_GAP_S
     stream.pcm = b"".join(parts)
     stream.requests = requests
     return stream
