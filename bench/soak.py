@@ -10,16 +10,15 @@ the microphone serves a generated stream as fast as it is read, and replies are 
 (playback cannot go faster than real time; the voices are measured by bench/tts_voice.py).
 
 The stream repeats, in a seeded random order: a request (a held-out sentence, spoken by
-espeak-ng in one of several voices and rates), silence (3-20 s: a person who has just answered a
-reflection prompt leaves more than the answer's end silence, 2.5 s, before asking something
-else, or the request is heard as more of the answer), and now and then noise (white, pink or
-brown, 3-30 s, at several levels, then 3 s of silence). Printed: requests answered (a turn while
-the request was being heard or within 4 s after it; after a reflection prompt the request is the
-answer, kept about 7.5 s later, once the answer's end silence and the wait after it have
-passed), turns heard in noise or silence, the loop's speed against real time, and the process's
-memory (RSS), open files and threads from the end of the warm-up (the first tenth, at least 5
-minutes) to the end. Pass: no crash, every request answered, RSS growth under 10 %, no files or
-threads leaked.
+espeak-ng in one of several voices and rates), silence (3-20 s: more than a reflection answer's
+end silence, 2.5 s), and now and then noise (white, pink or brown, 3-30 s, at several levels,
+then 3 s of silence). Printed: requests answered (a turn while the request was being heard or
+within 4 s after it; after a reflection prompt the request is the answer, kept about 7.5 s
+later, once the answer's end silence and the wait after it have passed; a request said before
+then is more of the same answer), turns heard in noise or silence, the loop's speed against real
+time, and the process's memory (RSS), open files and threads from the end of the warm-up (the
+first tenth, at least 5 minutes) to the end. Pass: no crash, every request answered, RSS growth
+under 10 %, no files or threads leaked.
 """
 
 from __future__ import annotations
@@ -57,7 +56,8 @@ ANSWER_WINDOW_S = 4.0
 MAX_RSS_GROWTH = 0.10
 MIN_GAP_S = 3.0
 """Shortest silence after a request or a noise (seconds): more than a reflection answer's end
-silence (2.5 s), the longest pause within an utterance."""
+silence (2.5 s), the longest pause within an utterance. (An answer stays open 5 s more for the
+person to go on; a request said then is scored as part of the answer.)"""
 
 
 @dataclass
@@ -246,12 +246,19 @@ def main(argv: list[str]) -> int:
     unanswered = []
     heard_at = [t for t, _ in recorder.turns]
     used: set[int] = set()
-    for start, end, text in stream.requests:
+    for number, (start, end, text) in enumerate(stream.requests):
         # After a reflection prompt the next request is the answer, kept once the person has
-        # been silent for the answer's end silence and the wait after it (about 7.5 s).
+        # been silent for the answer's end silence and the wait after it (3 x 2.5 s): what
+        # is said before then is more of the same answer, kept with it.
         before = [i for i, t in enumerate(heard_at) if t < start]
-        window = ANSWER_WINDOW_S + (3 * answer_silence_s if before and recorder.awaiting[
-            before[-1]] else 0.0)
+        window = ANSWER_WINDOW_S
+        if before and recorder.awaiting[before[-1]]:
+            open_for = 3 * answer_silence_s
+            for later_start, later_end, _ in stream.requests[number + 1:]:
+                if later_start - end > open_for:
+                    break
+                end = later_end  # said while the answer was still open: part of it
+            window += open_for
         hits = [i for i, t in enumerate(heard_at) if start <= t <= end + window]
         if hits:
             answered += 1
