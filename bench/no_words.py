@@ -196,13 +196,13 @@ def main(argv: Sequence[str]) -> int:
     share = 1 - requests / len(files)
     plain = [turn for (kind, _), turn in zip(files, turns, strict=True) if kind not in SPEECH_LIKE]
     plain_requests = sum(bool(turn["intent"]) for turn in plain)
+    babble_clips, babble_requests = len(files) - len(plain), requests - plain_requests
     print(f"  no words heard: {passed}/{len(files)} = {passed / len(files):.1%}")
     print(f"  no request (no intent): {len(files) - requests}/{len(files)} = {share:.1%} "
           f"(target >= {TARGET:.0%}: {'ok' if share >= TARGET else 'MISSED'})")
     print(f"    of which silence, noise and music ({len(plain)} clips): "
           f"{len(plain) - plain_requests}/{len(plain)} = {1 - plain_requests / len(plain):.1%}; "
-          f"speech-like babble: {len(files) - len(plain) - requests + plain_requests}/"
-          f"{len(files) - len(plain)}")
+          f"speech-like babble: {babble_clips - babble_requests}/{babble_clips}")
     return 0
 
 

@@ -251,15 +251,15 @@ def main(argv: list[str]) -> int:
         # been silent for the answer's end silence and the wait after it (3 x 2.5 s): what
         # is said before then is more of the same answer, kept with it.
         before = [i for i, t in enumerate(heard_at) if t < start]
-        window = ANSWER_WINDOW_S
+        window, said_until = ANSWER_WINDOW_S, end
         if before and recorder.awaiting[before[-1]]:
             open_for = 3 * answer_silence_s
             for later_start, later_end, _ in stream.requests[number + 1:]:
-                if later_start - end > open_for:
+                if later_start - said_until > open_for:
                     break
-                end = later_end  # said while the answer was still open: part of it
+                said_until = later_end  # said while the answer was still open: part of it
             window += open_for
-        hits = [i for i, t in enumerate(heard_at) if start <= t <= end + window]
+        hits = [i for i, t in enumerate(heard_at) if start <= t <= said_until + window]
         if hits:
             answered += 1
             used.update(hits)

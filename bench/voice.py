@@ -142,9 +142,9 @@ def latencies(vmic: object, count: int, directory: Path, settings: Settings | No
     loop._hear = timed_hear  # type: ignore[method-assign]
     loop._speak = timed_speak  # type: ignore[method-assign]
     real, detected, from_text = [], [], []
+    said = requests or REQUESTS
     try:
         for index in range(count):
-            said = requests or REQUESTS
             text = said[index % len(said)]
             wav = synthesize(text, directory / f"r{index}.wav", silence_s=0.2)
             marks.clear()
