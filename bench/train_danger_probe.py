@@ -9,7 +9,7 @@ first contact before they were added here; the sets kept for evaluation (safety_
 safety_blind7.yaml, safety_blind8.yaml, safety_blind9.yaml, heldout3.yaml) are never read
 here.
 
-    .venv/bin/python bench/train_danger_probe.py [--sure 0.9 --unsure 0.85 --clear 0.05]
+    .venv/bin/python bench/train_danger_probe.py [--sure 0.9 --unsure 0.88 --clear 0.05]
     (about 6-10 minutes)
 """
 
@@ -140,7 +140,7 @@ def scores(net: dict[str, np.ndarray], x: np.ndarray) -> np.ndarray:
 def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sure", type=float, default=0.9)
-    parser.add_argument("--unsure", type=float, default=0.85)
+    parser.add_argument("--unsure", type=float, default=0.88)
     parser.add_argument("--clear", type=float, default=0.05,
                         help="below this, a safety pattern's match gets the check-in")
     parser.add_argument("--out", type=Path,
